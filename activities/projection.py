@@ -1,0 +1,82 @@
+"""案件投影 — write the workflow's state into the database for lists, search and statistics.
+
+Idempotent: timeline entries and evaluations are keyed by (case, seq), tasks by
+(case, assignment, unit), and the case row only moves forward (``last_seq``), so a retried or
+late attempt never writes twice or overwrites newer state.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+from temporalio import activity
+
+from domain.commands import ProjectionInput
+from domain.messages import CaseView
+from domain.vocabulary import EventKind
+from store.tables import CaseRow, EvaluationRow, TaskRow, TimelineRow
+
+VISIT_KINDS = {EventKind.EVALUATED: "evaluation", EventKind.VISITED: "visit"}
+
+
+def _insert(engine: Engine):
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def case_row(v: CaseView) -> dict:
+    return dict(
+        case_code=v.case_code, channel=v.channel.value, grid=v.grid, step=v.step.value, category=v.category,
+        level=int(v.level) if v.level else None, policy_version=v.policy.version if v.policy else None,
+        lamp=v.lamp.value, lead_unit=v.lead_unit, co_units=v.co_units, assignment=v.assignment, signed=v.signed,
+        awaiting="assignment" if v.awaiting_assignment else v.awaiting,
+        deadline=v.clock.deadline if v.clock else None, yellow_at=v.clock.yellow_at if v.clock else None,
+        deadline_estimated=bool(v.clock and v.clock.estimated), returns=v.returns, reworks=v.reworks,
+        extensions=v.extensions, escalations=v.escalations, reopens=v.reopens,
+        verdict=v.verdict.value if v.verdict else None, primary_case=v.primary, reported_at=v.reported_at,
+        accepted_at=v.accepted_at, completed_at=v.completed_at, closed_at=v.closed_at, close_reason=v.close_reason,
+        last_seq=v.seq,
+    )
+
+
+class ProjectionActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn
+    def project(self, inp: ProjectionInput) -> int:
+        """Upsert the case row, its tasks, and the new timeline entries; returns the seq written."""
+        v, insert = inp.view, _insert(self.engine)
+        row = case_row(v)
+        with Session(self.engine) as s, s.begin():
+            stmt = insert(CaseRow).values(**row)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["case_code"],
+                    set_={k: stmt.excluded[k] for k in row if k != "case_code"},
+                    where=CaseRow.last_seq <= stmt.excluded.last_seq,
+                )
+            )
+            current = s.execute(select(CaseRow.last_seq).where(CaseRow.case_code == v.case_code)).scalar_one()
+            if current == v.seq:  # tasks describe this state; an older attempt must not rewrite them
+                for t in v.tasks:
+                    values = dict(case_code=v.case_code, assignment=t.assignment, unit=t.unit, lead=t.lead,
+                                  status=t.status, deadline=t.deadline)
+                    stmt = insert(TaskRow).values(**values)
+                    s.execute(stmt.on_conflict_do_update(
+                        index_elements=["case_code", "assignment", "unit"],
+                        set_={"status": stmt.excluded.status, "deadline": stmt.excluded.deadline},
+                    ))
+            if v.timeline:
+                s.execute(insert(TimelineRow).values([
+                    dict(case_code=v.case_code, seq=e.seq, at=e.at, kind=e.kind.value, role=e.role.value, unit=e.unit, note=e.note)
+                    for e in v.timeline
+                ]).on_conflict_do_nothing(index_elements=["case_code", "seq"]))
+            verdicts = [e for e in v.timeline if e.kind in VISIT_KINDS and e.verdict]
+            if verdicts:
+                s.execute(insert(EvaluationRow).values([
+                    dict(case_code=v.case_code, seq=e.seq, kind=VISIT_KINDS[e.kind], verdict=e.verdict.value, at=e.at)
+                    for e in verdicts
+                ]).on_conflict_do_nothing(index_elements=["case_code", "seq"]))
+        activity.logger.debug("projected %s up to seq %s", v.case_code, v.seq)
+        return v.seq

@@ -1,0 +1,1 @@
+"""SQLModel tables and the engine. Only activities and the API import this package."""

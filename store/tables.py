@@ -1,0 +1,129 @@
+"""The database projection of cases (lists, search, statistics) and the intake and outbox rows.
+
+Cases, timeline events, tasks and evaluations are written only by the projection activity and
+keyed by (case, seq) / (case, assignment, unit) / (case, round), so a re-run writes nothing new.
+Personal data lives only in ``Report``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def ts(**kw) -> Field:  # type: ignore[valid-type]
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kw))
+
+
+class Report(SQLModel, table=True):
+    """信息采集 — the report as a channel sent it, with the citizen's personal data."""
+
+    __table_args__ = (UniqueConstraint("channel", "channel_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(unique=True, index=True)
+    channel: str
+    channel_ref: str
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    description: str = ""
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    grid: str
+    category_hint: str | None = None
+    received_at: datetime | None = ts(nullable=False)
+    workflow_started: bool = False
+
+
+class CaseRow(SQLModel, table=True):
+    """案件 — one row per case, the latest projected state."""
+
+    __tablename__ = "cases"
+    case_code: str = Field(primary_key=True)
+    channel: str = Field(index=True)
+    grid: str = Field(index=True)
+    step: str = Field(index=True)
+    category: str | None = Field(default=None, index=True)
+    level: int | None = None
+    policy_version: str | None = None
+    lamp: str = "green"
+    lead_unit: str | None = Field(default=None, index=True)
+    co_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    assignment: int = 0
+    signed: bool = False
+    awaiting: str | None = None
+    deadline: datetime | None = ts()
+    yellow_at: datetime | None = ts()
+    deadline_estimated: bool = False
+    returns: int = 0
+    reworks: int = 0
+    extensions: int = 0
+    escalations: int = 0
+    reopens: int = 0
+    verdict: str | None = None
+    primary_case: str | None = None
+    reported_at: datetime | None = ts()
+    accepted_at: datetime | None = ts()
+    completed_at: datetime | None = ts()
+    closed_at: datetime | None = ts()
+    close_reason: str | None = None
+    last_seq: int = 0
+
+
+class TimelineRow(SQLModel, table=True):
+    """时间线 — one row per workflow timeline entry."""
+
+    __tablename__ = "timeline"
+    __table_args__ = (UniqueConstraint("case_code", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    seq: int
+    at: datetime | None = ts(nullable=False)
+    kind: str = Field(index=True)
+    role: str
+    unit: str | None = None
+    note: str = ""
+
+
+class TaskRow(SQLModel, table=True):
+    """承办任务 — a unit's task in one assignment; the unit inbox lists these."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("case_code", "assignment", "unit"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    assignment: int
+    unit: str = Field(index=True)
+    lead: bool
+    status: str = Field(index=True)
+    deadline: datetime | None = ts()
+
+
+class EvaluationRow(SQLModel, table=True):
+    """评价 (round 0) and 回访 (rounds 1, 2) — the citizen's verdicts."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("case_code", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    seq: int
+    kind: str
+    verdict: str
+    at: datetime | None = ts(nullable=False)
+
+
+class OutboxRow(SQLModel, table=True):
+    """通知发件箱 — messages waiting for a sender (SMS gateway, WeChat, unit terminal)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("case_code", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    key: str
+    audience: str
+    unit: str | None = None
+    kind: str
+    text: str
+    created_at: datetime | None = ts(nullable=False)
+    sent_at: datetime | None = ts()

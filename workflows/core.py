@@ -1,0 +1,168 @@
+"""案件状态 — the state of one case, its timeline and the effects its transitions ask for.
+
+Transitions are plain methods so the rules read (and test) without Temporal; the workflow
+executes the effects (activities) in order and projects the timeline after them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from temporalio.exceptions import ApplicationError
+
+from domain.commands import Audience
+from domain.errors import Rejection
+from domain.messages import Actor, CaseView, Clock, TimelineEntry
+from domain.policy import Duration
+from domain.vocabulary import STEP_LABELS, EventKind, Role, Step, Verdict
+
+CENTER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+BEIJING = timezone(timedelta(hours=8), "CST")  # no DST in China; avoids tz files in the sandbox
+
+
+@dataclass
+class Plan:
+    """Route (again) by category and area, then dispatch with a fresh clock."""
+
+    exclude: list[str]
+    co_units: list[str] | None = None
+
+
+@dataclass
+class Dispatch:
+    """Dispatch to a named unit with a fresh clock (reassign, reopen)."""
+
+    unit: str
+    co_units: list[str]
+    binding: bool
+    signed: bool = False
+
+
+@dataclass
+class Escalate:
+    """提级 — re-dispatch to the parent unit; stale if the assignment changed meanwhile."""
+
+    assignment: int
+    reason: str
+
+
+@dataclass
+class Extend:
+    """延期 — move this assignment's deadline by ``extra``."""
+
+    assignment: int
+    extra: Duration
+
+
+@dataclass
+class StartTimer:
+    """Arm a named timer ``duration`` after now; ``token`` drops it if cancelled meanwhile."""
+
+    name: str
+    duration: Duration
+    token: int
+
+
+@dataclass
+class Notify:
+    audience: Audience
+    unit: str | None
+    kind: EventKind
+    text: str
+    key: str = ""
+
+
+@dataclass
+class LinkPrimary:
+    primary: str
+
+
+Effect = Plan | Dispatch | Escalate | Extend | StartTimer | Notify | LinkPrimary
+
+
+def reject(kind: Rejection, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind.value, non_retryable=True)
+
+
+@dataclass
+class CaseCore:
+    v: CaseView
+    effects: list[Effect] = field(default_factory=list)
+    arming: dict[str, int] = field(default_factory=dict)
+
+    # --- timeline and effects --------------------------------------------------------------
+
+    def record(
+        self, now: datetime, kind: EventKind, actor: Actor, unit: str | None = None, note: str = "", verdict: Verdict | None = None
+    ) -> None:
+        self.v.timeline.append(
+            TimelineEntry(seq=self.v.seq + 1, at=now, kind=kind, role=actor.role, unit=unit or actor.unit, note=note, verdict=verdict)
+        )
+
+    def notify(self, audience: Audience, unit: str | None, kind: EventKind, text: str) -> None:
+        # Keyed by the timeline position that caused it: a replayed effect is sent once.
+        self.effects.append(Notify(audience, unit, kind, text, key=f"{self.v.seq}-{audience.value}-{unit or ''}"))
+
+    def start_timer(self, name: str, duration: Duration) -> None:
+        token = self.v.seq
+        self.arming[name] = token
+        self.v.timers.pop(name, None)
+        self.effects.append(StartTimer(name, duration, token))
+
+    def timer_armed(self, eff: StartTimer, at: datetime) -> None:
+        if self.arming.get(eff.name) == eff.token:
+            self.v.timers[eff.name] = at
+
+    def cancel_timer(self, name: str) -> None:
+        self.arming.pop(name, None)
+        self.v.timers.pop(name, None)
+
+    # --- checks shared by the validators ---------------------------------------------------
+
+    def need_step(self, action: str, *steps: Step) -> None:
+        if self.v.step not in steps:
+            raise reject(Rejection.WRONG_STEP, f"案件当前处于「{STEP_LABELS[self.v.step]}」环节，不能{action}")
+
+    def need_role(self, actor: Actor, action: str, *roles: Role) -> None:
+        if actor.role not in roles:
+            raise reject(Rejection.WRONG_ROLE, f"角色 {actor.role.value} 无权{action}")
+
+    def need_lead(self, actor: Actor, action: str) -> None:
+        self.need_role(actor, action, Role.UNIT_STAFF)
+        if self.v.lead_unit is None or actor.unit != self.v.lead_unit:
+            raise reject(Rejection.WRONG_UNIT, f"该案件不由本单位({actor.unit})主办，不能{action}")
+
+    def need_awaiting(self, action: str, *what: str | None) -> None:
+        if self.v.awaiting not in what:
+            raise reject(Rejection.WRONG_STEP, f"案件当前不在等待{action}")
+
+    # --- shared transitions ----------------------------------------------------------------
+
+    def current_tasks(self):
+        return [t for t in self.v.tasks if t.assignment == self.v.assignment]
+
+    def withdraw_tasks(self, status: str = "withdrawn") -> None:
+        for t in self.current_tasks():
+            if t.status in ("open", "signed"):
+                t.status = status
+
+    def archive(self, now: datetime, actor: Actor, reason: str | None = None) -> None:
+        """结案归档."""
+        self.withdraw_tasks()
+        for name in list(self.v.timers) + list(self.arming):
+            self.cancel_timer(name)
+        self.v.step, self.v.awaiting, self.v.closed_at, self.v.close_reason = Step.CLOSED, None, now, reason
+        self.record(now, EventKind.CLOSED, actor, note=reason or "")
+        self.notify(Audience.CITIZEN, None, EventKind.CLOSED, "您的诉求已办结归档，感谢您的参与。")
+
+
+def verdict_label(verdict: Verdict) -> str:
+    return {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未答复"}[
+        verdict.value
+    ]
+
+
+def clock_note(clock: Clock) -> str:
+    local = clock.deadline.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return f"办理时限至 {local}" + ("（节假日数据缺失，时限为估算）" if clock.estimated else "")
