@@ -7,14 +7,32 @@ Personal data lives only in ``Report``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
+class UTCDateTime(TypeDecorator):
+    """Aware UTC instants on every database (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: every instant in closeloop is timezone-aware")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+
 def ts(**kw) -> Field:  # type: ignore[valid-type]
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kw))
+    return Field(default=None, sa_column=Column(UTCDateTime(), **kw))
 
 
 class Report(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from domain.messages import Completion, Evaluation, ProgressReport, UnitAction, Verification
+from domain.messages import Completion, Evaluation, ProgressReport, Registration, UnitAction, Verification
 from domain.vocabulary import EventKind, Step, Verdict
 from store.tables import CaseRow, EvaluationRow, OutboxRow, TaskRow, TimelineRow
 from tests.support import CITIZEN, SUPERVISOR, VERIFIER, rejected, staff, time_skipping, view
@@ -71,7 +71,7 @@ async def test_actions_out_of_step_or_unit_are_rejected(engine, tmp_path):
         assert kind == "WrongStep"  # not signed for yet
         kind, _ = await rejected(case.execute_update(W.verify, Verification(actor=staff("D-JJ"), passed=True)))
         assert kind == "WrongRole"
-        kind, _ = await rejected(case.execute_update(W.register, __import__("domain.messages").messages.Registration(actor=SUPERVISOR, category="JM-002")))
+        kind, _ = await rejected(case.execute_update(W.register, Registration(actor=SUPERVISOR, category="JM-002")))
         assert kind == "WrongStep"
         v = await view(case)
         # Rejected updates leave no trace: nothing after the dispatch.

@@ -66,10 +66,12 @@ class ComplaintWorkflow:
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> CaseView:
-        while True:
+        while not (self.case.v.step.terminal and not self._has_work() and workflow.all_handlers_finished()):
             await self._drain()
             if self.case.v.step.terminal:
-                break
+                # Handlers of the final action wait for its effects: keep draining until they return.
+                await workflow.wait_condition(lambda: self._has_work() or workflow.all_handlers_finished())
+                continue
             now, due = workflow.now(), self.case.next_timer()
             if due and due[0] <= now:
                 self.case.fire(due[1], now)
@@ -78,8 +80,6 @@ class ComplaintWorkflow:
                 await workflow.wait_condition(self._has_work, timeout=(due[0] - now) if due else None)
             except asyncio.TimeoutError:
                 pass
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._drain()
         return self.case.v
 
     # --- the reactor ---------------------------------------------------------------------------
