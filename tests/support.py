@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from config import Settings
 from domain.messages import Actor, CaseView, ComplaintInput, Registration, UpdateAck
@@ -114,9 +115,37 @@ async def time_skipping(engine: Engine, folder: Path, start: datetime | None = N
     settings = Settings(task_queue=f"tq-{uuid.uuid4().hex[:8]}", database_url=str(engine.url))
     try:
         async with build_worker(env.client, settings, engine):
-            yield Harness(env, env.client, settings)
+            harness = Harness(env, env.client, settings)
+            yield harness
+        await replay_all(harness.handles)
     finally:
         await env.shutdown()
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def replay_all(handles: list[WorkflowHandle]) -> None:
+    """Every history a test produced must replay without non-determinism; with
+    CLOSELOOP_RECORD_HISTORIES=1 they are also written to tests/histories/ to be committed."""
+    if not handles:
+        return
+    histories = [await h.fetch_history() for h in handles]
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter)
+    async with replayer.workflow_replay_iterator(_iter(histories)) as results:
+        async for result in results:
+            if result.replay_failure:
+                raise AssertionError("a recorded history failed to replay") from result.replay_failure
+    if os.environ.get("CLOSELOOP_RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        for history in histories:
+            name = os.environ.get("PYTEST_CURRENT_TEST", "case").split("::")[-1].split(" ")[0]
+            (HISTORIES / f"{name}-{history.workflow_id}.json").write_text(history.to_json())
+
+
+async def _iter(items):
+    for item in items:
+        yield item
 
 
 def database_url(tmp: Path) -> str:
