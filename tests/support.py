@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from config import Settings
 from domain.messages import Actor, CaseView, ComplaintInput, Registration, UpdateAck
@@ -65,7 +65,20 @@ class Harness:
     env: WorkflowEnvironment
     client: Client
     settings: Settings
+    engine: Engine
     handles: list[WorkflowHandle] = field(default_factory=list)
+    worker: Worker | None = None
+    _running: asyncio.Task | None = None
+
+    async def start_worker(self, **kw: Any) -> None:
+        self.worker = build_worker(self.client, self.settings, self.engine, **kw)
+        self._running = asyncio.create_task(self.worker.run())
+
+    async def stop_worker(self) -> None:
+        if self.worker and self._running and not self._running.done():
+            await self.worker.shutdown()
+            await self._running
+        self.worker = self._running = None
 
     async def start(self, grid: str = "G-LS-XL-01", channel: Channel = Channel.HOTLINE, hint: str | None = None) -> WorkflowHandle:
         code = f"WD-T-{uuid.uuid4().hex[:10].upper()}"
@@ -113,12 +126,14 @@ async def time_skipping(engine: Engine, folder: Path, start: datetime | None = N
         data_converter=pydantic_data_converter, test_server_existing_path=str(test_server_at(start, folder))
     )
     settings = Settings(task_queue=f"tq-{uuid.uuid4().hex[:8]}", database_url=str(engine.url))
+    harness = Harness(env, env.client, settings, engine)
     try:
-        async with build_worker(env.client, settings, engine):
-            harness = Harness(env, env.client, settings)
-            yield harness
+        await harness.start_worker()
+        yield harness
+        await harness.stop_worker()
         await replay_all(harness.handles)
     finally:
+        await harness.stop_worker()
         await env.shutdown()
 
 

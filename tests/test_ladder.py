@@ -71,3 +71,19 @@ async def test_level_one_across_national_day(engine, tmp_path):
     assert v.lead_unit == "WD-CENTER" and v.lamp == Lamp.GREEN and v.escalations == 1
     red = first(v, EventKind.RED)
     assert red.unit == "D-ZJ"
+
+
+async def test_timers_survive_a_worker_restart(engine, tmp_path):
+    async with time_skipping(engine, tmp_path, start=datetime(2026, 2, 13, 9, 0, tzinfo=SH)) as h:
+        # Without a workflow cache no task is pinned to the dying worker's sticky queue, which the
+        # time-skipping server would otherwise hold until its timeout.
+        await h.stop_worker()
+        await h.start_worker(max_cached_workflows=0)
+        case = await h.start(grid="G-LS-XL-01")
+        await h.register(case, "JM-002")
+        await h.stop_worker()  # the process dies with every timer pending
+        await h.start_worker()  # a new process, new objects: only Temporal remembers the case
+        await h.env.sleep(timedelta(days=13))  # → 2026-02-26
+        v = await view(case)
+    assert_at(v, EventKind.RED, datetime(2026, 2, 25, 17, 30, tzinfo=SH))
+    assert v.lamp == Lamp.RED and v.lead_unit == "D-JJ"
