@@ -1,0 +1,1 @@
+"""The FastAPI service: intake channels, unit task inbox, supervision, citizens, statistics."""
