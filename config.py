@@ -10,9 +10,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.district import SAMPLE_DISTRICT
+from domain.vocabulary import Channel, Role
+
+
+class ApiKey(BaseModel):
+    """Who holds an API key: a role, the unit a staff member is bound to, the channel an intake
+    system reports for, and a name for the audit trail."""
+
+    role: Role
+    user: str
+    unit: str | None = None
+    channel: Channel | None = None
 
 
 class Settings(BaseSettings):
@@ -30,6 +42,24 @@ class Settings(BaseSettings):
     # estimated) or "error" (the deadline activity retries until the data is supplied).
     calendar_uncovered: Literal["error", "weekends"] = "weekends"
     activity_threads: int = 16
+
+    # --- API ---
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"  # tracking URLs handed to citizens
+    api_keys: dict[str, ApiKey] = {}  # JSON in CLOSELOOP_API_KEYS, merged with api_keys_file
+    api_keys_file: Path | None = None
+    pii_roles: list[Role] = [Role.SUPERVISOR, Role.ADMIN]  # who sees names and phones unmasked
+    intake_retry_seconds: float = 5.0  # how often reports not yet started are retried
+
+    def keys(self) -> dict[str, ApiKey]:
+        import json
+
+        keys = dict(self.api_keys)
+        if self.api_keys_file:
+            raw = json.loads(Path(self.api_keys_file).read_text(encoding="utf-8"))
+            keys.update({k: ApiKey.model_validate(v) for k, v in raw.items()})
+        return keys
 
 
 @lru_cache

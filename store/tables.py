@@ -145,3 +145,23 @@ class OutboxRow(SQLModel, table=True):
     text: str
     created_at: datetime | None = ts(nullable=False)
     sent_at: datetime | None = ts()
+
+
+class CaseCounter(SQLModel, table=True):
+    """专属编码 — the per-day sequence behind case codes like WD-20261124-000042."""
+
+    __tablename__ = "case_counters"
+    day: str = Field(primary_key=True)
+    value: int = 0
+
+
+class CitizenComment(SQLModel, table=True):
+    """评价意见 — what the citizen wrote with a verdict; free text stays out of Temporal."""
+
+    __tablename__ = "citizen_comments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    kind: str  # evaluation / visit
+    verdict: str
+    comment: str = ""
+    at: datetime | None = ts(nullable=False)

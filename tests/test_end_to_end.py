@@ -6,10 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import pytest
 from sqlmodel import Session, select
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
 from domain.district import District
@@ -17,21 +14,11 @@ from domain.messages import CaseView, Completion, ComplaintInput, Evaluation, Re
 from domain.policy import Duration, DurationUnit
 from domain.vocabulary import Channel, Step, Verdict
 from store.tables import CaseRow, TaskRow, TimelineRow
-from tests.support import CITIZEN, DEV_SERVER, SUPERVISOR, VERIFIER, eventually, staff
+from tests.support import CITIZEN, SUPERVISOR, VERIFIER, eventually, staff
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as W
 
 NOW = Duration(amount=0, unit=DurationUnit.HOURS)
-
-
-@pytest.fixture(scope="module")
-async def dev_env():
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(DEV_SERVER), ui=False,
-        dev_server_extra_args=["--log-level", "error"],
-    )
-    yield env
-    await env.shutdown()
 
 
 def projected(engine, code: str) -> dict:

@@ -1,0 +1,61 @@
+"""The closeloop API: ``uvicorn api.main:app`` (or ``create_app(settings)`` in tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import errors
+from api.deps import AppState
+from api.reports import relay
+from api.routes import cases, citizen, intake, open311, stats, tasks
+from config import Settings, get_settings
+from domain.district import District
+from store.db import create_schema, make_engine
+
+TAGS = [
+    {"name": "intake", "description": "受理渠道：12345 热线、网格员、小程序、110 非警务、窗口"},
+    {"name": "open311", "description": "Open311 GeoReport v2 兼容接口"},
+    {"name": "tasks", "description": "承办单位任务：签收、退单、进展、延期、办结"},
+    {"name": "supervision", "description": "综治中心：立案、派遣、督办、核查、结案"},
+    {"name": "citizen", "description": "群众：查询进度、评价、回访答复"},
+    {"name": "stats", "description": "考核统计"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        # Lazy: the API starts (and stores reports) even while Temporal is down.
+        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                      data_converter=pydantic_data_converter, lazy=True)
+        app.state.closeloop = AppState(settings, engine, District.load(settings.district_file), client, settings.keys())
+        stop = asyncio.Event()
+        relay_task = asyncio.create_task(relay(client, settings, engine, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await relay_task
+            engine.dispose()
+
+    app = FastAPI(title="closeloop 诉求六步闭环", version="0.1.0", openapi_tags=TAGS, lifespan=lifespan,
+                  responses={401: {"model": errors.ErrorResponse}, 403: {"model": errors.ErrorResponse},
+                             422: {"model": errors.ErrorResponse}})
+    errors.install(app)
+    for module in (intake, open311, tasks, cases, citizen, stats):
+        app.include_router(module.router)
+
+    @app.get("/health", summary="健康检查", tags=["stats"])
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    return app

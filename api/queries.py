@@ -1,0 +1,60 @@
+"""Reads shared by the routes: case summaries from the projection, masked reports, live state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+from temporalio.client import Client, WorkflowHandle
+
+from api.auth import Principal
+from api.errors import ApiError, not_found
+from api import masking
+from api.schemas import Ack, CaseSummary, ReportView
+from domain.messages import UpdateAck
+from domain.vocabulary import STEP_LABELS, Step
+from store.tables import CaseRow, Report
+from workflows.complaint import ComplaintWorkflow
+
+OPEN_STEPS = ("dispatch", "handle")
+
+
+def summary(row: CaseRow, now: datetime | None = None) -> CaseSummary:
+    now = now or datetime.now(timezone.utc)
+    overdue = bool(row.deadline and row.step in OPEN_STEPS and row.deadline < now) or bool(
+        row.deadline and row.completed_at and row.completed_at > row.deadline)
+    return CaseSummary(
+        case_code=row.case_code, channel=row.channel, grid=row.grid, step=row.step,
+        step_label=STEP_LABELS[Step(row.step)], category=row.category, level=row.level, lamp=row.lamp,
+        lead_unit=row.lead_unit, co_units=row.co_units or [], deadline=row.deadline, overdue=overdue,
+        returns=row.returns, reworks=row.reworks, extensions=row.extensions, verdict=row.verdict,
+        reported_at=row.reported_at, closed_at=row.closed_at,
+    )
+
+
+def report_view(report: Report, principal: Principal | None, pii_roles) -> ReportView:
+    full = principal is not None and principal.role in pii_roles
+    return ReportView(
+        name=report.name if full else masking.name(report.name),
+        phone=report.phone if full else masking.phone(report.phone),
+        address=report.address if full else masking.address(report.address),
+        description=report.description, photos=report.photos or [], masked=not full,
+    )
+
+
+def report_or_404(session: Session, code: str) -> Report:
+    report = session.exec(select(Report).where(Report.case_code == code)).first()
+    if report is None:
+        raise not_found(f"案件 {code} ")
+    return report
+
+
+def handle(client: Client, session: Session, code: str) -> WorkflowHandle:
+    """The case's workflow; 409 while its report is stored but the workflow not yet started."""
+    if not report_or_404(session, code).workflow_started:
+        raise ApiError(409, "Queued", "案件已受理，流程尚在启动中，请稍后再试")
+    return client.get_workflow_handle_for(ComplaintWorkflow.run, code)
+
+
+def ack(a: UpdateAck) -> Ack:
+    return Ack(case_code=a.case_code, step=a.step.value, seq=a.seq)

@@ -1,0 +1,43 @@
+"""受理渠道 — each report starts one case; a retried POST returns the same case."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ClientDep, DistrictDep, IntakeDep, SessionDep, SettingsDep
+from api.errors import ApiError
+from api.reports import start_case, store_report
+from api.schemas import IntakeAccepted, IntakeReport
+from domain.district import UnknownCode
+from domain.vocabulary import Channel, UnitKind
+
+router = APIRouter(prefix="/intake", tags=["intake"])
+
+
+def check_codes(district, grid: str, category: str | None) -> None:
+    try:
+        if district.unit(grid).kind != UnitKind.GRID:
+            raise UnknownCode(f"{grid} 不是网格")
+        if category:
+            district.category(category)
+    except UnknownCode as err:
+        raise ApiError(422, "UnknownCode", str(err)) from None
+
+
+@router.post("/{channel}", status_code=202, response_model=IntakeAccepted, summary="受理一条诉求（启动案件流程）")
+async def report(channel: Channel, body: IntakeReport, p: IntakeDep, session: SessionDep, client: ClientDep,
+                 settings: SettingsDep, district: DistrictDep):
+    """Store the report (personal data stays in the database), then start its workflow.
+
+    Answers 202 with the case code and a tracking URL. ``status`` is ``queued`` when Temporal
+    is unreachable: the report is kept and its workflow started as soon as Temporal is back.
+    """
+    if p.channel and p.channel != channel:
+        raise ApiError(403, "Forbidden", f"该密钥只能提交 {p.channel.value} 渠道的诉求")
+    check_codes(district, body.grid, body.category_hint)
+    stored, new = store_report(session, district, channel, body.model_dump())
+    started = stored.workflow_started or await start_case(client, settings, session, stored)
+    accepted = IntakeAccepted(case_code=stored.case_code, tracking_url=f"{settings.public_base_url}/citizen/cases/{stored.case_code}",
+                              status="started" if started else "queued", new=new)
+    return JSONResponse(status_code=202, content=accepted.model_dump())

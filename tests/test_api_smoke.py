@@ -1,0 +1,19 @@
+"""A first pass through the API on the real stack: intake, registration, unit inbox."""
+
+from __future__ import annotations
+
+from tests.api_support import api_stack, as_
+
+
+async def test_intake_register_and_inbox(engine, dev_env):
+    async with api_stack(engine, dev_env) as s:
+        got = await s.report()
+        code = got["case_code"]
+        assert got["status"] == "started" and got["new"] and got["tracking_url"].endswith(code)
+        r = await s.http.post(f"/cases/{code}/register", json={"category": "JM-002"}, headers=as_("k-supervisor"))
+        assert r.status_code == 200, r.text
+        assert r.json()["step"] == "dispatch"
+        r = await s.http.get("/units/D-JJ/tasks", headers=as_("k-D-JJ"))
+        assert r.status_code == 200 and code in [t["case_code"] for t in r.json()["items"]]
+        r = await s.http.post(f"/cases/{code}/complete", json={"result": "已处理"}, headers=as_("k-D-CG"))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "WrongUnit", r.text
