@@ -27,12 +27,17 @@ def main() -> None:
     """closeloop — 诉求六步闭环."""
 
 
+DEV_KEYS = Path(__file__).parent / "deploy" / "dev-keys.json"
+
+
 @main.command()
 @click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port")
 def dev(ui_port: int) -> None:
-    """Start the Temporal dev server (with Web UI) and the worker; Ctrl-C stops both."""
+    """Start the Temporal dev server (with Web UI), the worker and the API; Ctrl-C stops all."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    if not settings.api_keys and not settings.api_keys_file:
+        settings = settings.model_copy(update={"api_keys_file": DEV_KEYS})  # laptop only: keys from deploy/
     host, _, port = settings.temporal_address.rpartition(":")
     STATE.mkdir(exist_ok=True)
     temporal = Path(sysconfig.get_path("scripts")) / "temporal"
@@ -55,6 +60,9 @@ def dev(ui_port: int) -> None:
 
 
 async def _run_worker(settings, ui_port: int, server: subprocess.Popen) -> None:
+    import uvicorn
+
+    from api.main import create_app
     from store.db import create_schema, make_engine
     from worker import build_worker, connect
 
@@ -75,17 +83,25 @@ async def _run_worker(settings, ui_port: int, server: subprocess.Popen) -> None:
         f"\ncloseloop is running\n"
         f"  Temporal gRPC      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  Temporal Web UI    http://127.0.0.1:{ui_port}\n"
+        f"  API docs           http://{settings.api_host}:{settings.api_port}/docs\n"
+        f"  API keys           {settings.api_keys_file or 'CLOSELOOP_API_KEYS'}\n"
         f"  database           {settings.database_url}\n"
         f"  task queue         {settings.task_queue}\n"
         f"Press Ctrl-C to stop.\n"
     )
     worker = build_worker(client, settings, engine)
+    api = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.api_host, port=settings.api_port,
+                                        log_level="warning", lifespan="on"))
+    api.install_signal_handlers = lambda: None  # one handler for the whole process, below
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
+        serving = asyncio.create_task(api.serve())
         await stop.wait()
+        api.should_exit = True
+        await serving
 
 
 if __name__ == "__main__":

@@ -17,3 +17,14 @@ async def test_intake_register_and_inbox(engine, dev_env):
         assert r.status_code == 200 and code in [t["case_code"] for t in r.json()["items"]]
         r = await s.http.post(f"/cases/{code}/complete", json={"result": "已处理"}, headers=as_("k-D-CG"))
         assert r.status_code == 403 and r.json()["error"]["code"] == "WrongUnit", r.text
+
+
+def test_every_route_is_documented_in_chinese():
+    from api.main import create_app
+    from config import Settings
+
+    spec = create_app(Settings()).openapi()
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            summary = op.get("summary", "")
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in summary), f"{method.upper()} {path} lacks a Chinese summary"
