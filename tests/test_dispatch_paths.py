@@ -141,3 +141,31 @@ async def test_extension_moves_the_deadline_and_refusal_does_not(engine, tmp_pat
 from zoneinfo import ZoneInfo  # noqa: E402
 
 _SH = ZoneInfo("Asia/Shanghai")
+
+
+async def test_supervisor_urges_and_escalates_now(engine, tmp_path):
+    from domain.messages import SupervisorAction
+
+    async with time_skipping(engine, tmp_path) as h:
+        case = await h.start(grid="G-LS-XL-01")
+        await h.register(case, "SR-001")  # 乱堆乱放: level 3, the grid itself handles it
+        v = await view(case)
+        assert (v.lead_unit, v.level) == ("G-LS-XL-01", 3)
+        await case.signal(W.urge, SupervisorAction(actor=SUPERVISOR, note="请今天处理"))
+        await case.signal(W.urge, SupervisorAction(actor=staff("G-LS-XL-01"), note="units cannot urge"))
+        v = await eventually(lambda: _with_kind(case, EventKind.URGED))
+        assert [e.note for e in v.timeline if e.kind == EventKind.URGED] == ["请今天处理"]
+
+        assert (await rejected(case.execute_update(W.escalate, SupervisorAction(actor=staff("G-LS-XL-01")))))[0] == "WrongRole"
+        for expected in ("V-LS-XL", "T-LS", "WD-CENTER"):  # grid → village → town → center
+            await case.execute_update(W.escalate, SupervisorAction(actor=SUPERVISOR, note="提级督办"))
+            v = await view(case)
+            assert (v.lead_unit, v.binding, v.step) == (expected, True, Step.DISPATCH)
+        await case.execute_update(W.escalate, SupervisorAction(actor=SUPERVISOR))
+        v = await view(case)
+        assert v.lead_unit == "WD-CENTER" and v.escalations == 3 and "最高层级" in v.timeline[-1].note
+
+
+async def _with_kind(handle, kind):
+    v = await view(handle)
+    return v if any(e.kind == kind for e in v.timeline) else None
