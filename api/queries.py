@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHandle
@@ -17,6 +17,12 @@ from store.tables import CaseRow, Report
 from workflows.complaint import ComplaintWorkflow
 
 OPEN_STEPS = ("dispatch", "handle")
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+
+def aware(at: datetime | None) -> datetime | None:
+    """Query times without an offset are Beijing time, as people at the center mean them."""
+    return at.replace(tzinfo=BEIJING) if at is not None and at.tzinfo is None else at
 
 
 def summary(row: CaseRow, now: datetime | None = None) -> CaseSummary:

@@ -122,6 +122,13 @@ async def test_reports_survive_temporal_being_down(engine, tmp_path):
         await env.shutdown()
 
 
+def _row(engine, code):
+    from store.tables import CaseRow
+
+    with Session(engine) as session:
+        return session.get(CaseRow, code)
+
+
 def _ref_of(engine, code):
     with Session(engine) as session:
         return session.exec(select(Report.channel_ref).where(Report.case_code == code)).one()
@@ -187,6 +194,7 @@ async def test_case_list_filters(engine, dev_env):
         a = (await s.report(grid="G-LS-XL-01"))["case_code"]
         b = (await s.report(grid="G-TF-TF-01", channel="grid", description="楼道堆放杂物存在消防隐患"))["case_code"]
         await post(s, f"/cases/{a}/register", "k-supervisor", {"category": "JM-002"})
+        await eventually(lambda: _row(engine, b))  # b's first projection lands just after intake
         sup = as_("k-supervisor")
 
         async def codes(**params) -> set[str]:
@@ -203,3 +211,16 @@ async def test_case_list_filters(engine, dev_env):
         assert a in await codes(level=2) and a not in await codes(overdue=True)
         mine = await s.http.get("/cases", headers=as_("k-D-JJ"))
         assert {c["lead_unit"] for c in mine.json()["items"]} == {"D-JJ"}
+
+
+async def test_times_without_offset_are_beijing_time(engine, dev_env):
+    async with api_stack(engine, dev_env) as s:
+        code = (await s.report())["case_code"]
+
+        async def listed():
+            r = await s.http.get("/cases", params={"reported_from": "2020-01-01T00:00:00", "size": 200}, headers=as_("k-supervisor"))
+            return r.status_code == 200 and code in [c["case_code"] for c in r.json()["items"]]
+
+        await eventually(listed)
+        r = await s.http.get("/cases", params={"reported_to": "2020-01-01T08:00:00"}, headers=as_("k-supervisor"))
+        assert r.status_code == 200 and r.json()["total"] == 0

@@ -73,7 +73,7 @@ class Aftercare(CaseCore):
         """不满意 → back to 事件处置 with the same units and a fresh clock (no new sign-for)."""
         self.check_reopen(s)
         v = self.v
-        v.reopens, v.awaiting = v.reopens + 1, None
+        v.reopens, v.awaiting, v.completed_at = v.reopens + 1, None, None  # not 办结 until done again
         self.record(now, EventKind.REOPENED, s.actor, unit=v.lead_unit, note=s.note)
         self.effects.append(Dispatch(v.lead_unit or "", list(v.co_units), binding=True, signed=True))
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StaffDep, SupervisorDep, VerifierDep
 from api.errors import ApiError, not_found
-from api.queries import ack, handle, report_or_404, report_view, summary
+from api.queries import ack, aware, handle, report_or_404, report_view, summary
 from api.schemas import (
     Ack,
     CaseDetail,
@@ -65,6 +65,7 @@ def list_cases(p: StaffDep, session: SessionDep, district: DistrictDep,
     if p.role == Role.UNIT_STAFF:
         stmt = stmt.where(CaseRow.lead_unit == p.unit)
     now = datetime.now(timezone.utc)
+    reported_from, reported_to = aware(reported_from), aware(reported_to)
     conditions = [
         step and CaseRow.step == step.value, unit and CaseRow.lead_unit == unit, level and CaseRow.level == level,
         channel and CaseRow.channel == channel.value, reported_from and CaseRow.reported_at >= reported_from,

@@ -1,5 +1,314 @@
-"""Open311 GeoReport v2 facade (placeholder, being written)."""
+"""Open311 GeoReport v2 — the same intake and case projection in the spec's shapes (JSON only).
 
-from fastapi import APIRouter
+Spec: https://wiki.open311.org/GeoReport_v2/. Decisions where the spec leaves room:
+
+- services are the district's event catalog; none has extra attributes (``metadata: false``);
+- a new request needs ``address_id`` = a grid code (cases are routed by grid); lat/long are
+  checked but not stored; email, device_id, account_id and attribute[...] are ignored;
+- ``api_key`` (form/JSON field, query string or ``X-API-Key``) must be an intake or admin key;
+  each POST is a new case of channel ``mini_program`` (the spec has no client reference);
+- reads are public: never the reporter's name or phone, the address masked;
+- errors are the spec's array ``[{"code": <http status>, "description": …}]``, never the app's shape.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Literal, Sequence
+from urllib.parse import parse_qs
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from api import masking
+from api.auth import authenticate, require
+from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StateDep
+from api.errors import ApiError
+from api.reports import start_case, store_report
+from api.schemas import IntakeReport
+from domain.district import Category, District, UnknownCode
+from domain.vocabulary import STEP_LABELS, Channel, Role, Step, UnitKind, Verdict
+from store.tables import CaseRow, Report, TimelineRow
+from workflows.core import verdict_label
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+WINDOW = timedelta(days=90)  # the spec's default and widest date range
+CLOSED_STEPS = (Step.CLOSED.value, Step.DECLINED.value, Step.MERGED.value)
+MAX_RESULTS, MAX_IDS = 1000, 100
+TRACKING = "可凭案件编码与手机号后四位查询办理进度、评价办理结果"
+FIELD_PROBLEMS = {"phone": "phone 手机号格式不正确", "description": "description 问题描述须为 5 至 4000 字",
+                  "name": "first_name/last_name 姓名过长", "address": "address_string 地址过长（最多 200 字）"}
+
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+
+
+class Service(BaseModel):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool = False
+    type: Literal["realtime", "batch", "blackbox"] = "realtime"
+    keywords: str
+    group: str
+
+
+class ServiceDefinition(BaseModel):
+    service_code: str
+    attributes: list[dict] = []
+
+
+class RequestCreated(BaseModel):
+    service_request_id: str
+    service_notice: str
+    account_id: str | None = None
+
+
+class ServiceRequest(BaseModel):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str
+    service_name: str | None
+    service_code: str | None
+    description: str
+    agency_responsible: str | None
+    service_notice: str | None
+    requested_datetime: datetime | None
+    updated_datetime: datetime | None
+    expected_datetime: datetime | None
+    address: str
+    address_id: str
+    zipcode: str | None = None
+    lat: float | None = None
+    long: float | None = None
+    media_url: str | None
+
+
+ERRORS: dict[int | str, dict] = {code: {"model": list[Open311Error]} for code in (400, 403, 404)}
+
+
+def error(status: int, description: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content=[Open311Error(code=status, description=description).model_dump()])
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def _service(c: Category) -> Service:
+    return Service(service_code=c.code, service_name=c.name, description=f"{c.group} · {c.name}，默认{int(c.level)}级",
+                   keywords=f"{c.group},{c.name}", group=c.group)
+
+
+@router.get("/services.json", response_model=list[Service], summary="服务类型列表（即事件分类目录）")
+def services(district: DistrictDep) -> list[Service]:
+    return [_service(c) for c in district.categories]
+
+
+@router.get("/services/{service_code}.json", response_model=ServiceDefinition, responses=ERRORS,
+            summary="服务类型定义（本系统无附加字段）")
+def definition(service_code: str, district: DistrictDep):
+    try:
+        district.category(service_code)
+    except UnknownCode:
+        return error(404, f"未知服务类型：{service_code}")
+    return ServiceDefinition(service_code=service_code)
+
+
+# --- new requests ------------------------------------------------------------------------------
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """Query string plus the body, form-encoded (the spec) or a JSON object; ValueError otherwise."""
+    raw = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        data = json.loads(raw or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        body = {k: str(v) for k, v in data.items() if v is not None and not isinstance(v, (dict, list))}
+    elif kind in ("application/x-www-form-urlencoded", ""):
+        body = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+    else:
+        raise ValueError(kind)
+    return {**dict(request.query_params), **{k: v.strip() for k, v in body.items()}}
+
+
+def _keyed(request: Request, key: str | None) -> Request:
+    """The request as ``authenticate`` reads it, with the spec's ``api_key`` field as its X-API-Key."""
+    return Request({"type": "http", "headers": [(b"x-api-key", key.encode())]}) if key else request
+
+
+def _problem(f: dict[str, str], district: District) -> str | None:
+    code, grid = f.get("service_code", ""), f.get("address_id", "")
+    if not code:
+        return "缺少 service_code（服务类型）"
+    try:
+        district.category(code)
+    except UnknownCode:
+        return f"未知服务类型：{code}"
+    if not grid:
+        return "缺少 address_id：请填写网格编码（本系统按网格分派诉求）"
+    try:
+        if district.unit(grid).kind != UnitKind.GRID:
+            raise UnknownCode(grid)
+    except UnknownCode:
+        return f"address_id 不是本辖区的网格编码：{grid}"
+    for name in ("lat", "long"):
+        try:
+            if f.get(name):
+                float(f[name])
+        except ValueError:
+            return f"{name} 不是有效的坐标"
+    if not f.get("phone"):
+        return "缺少 phone（联系电话）"
+    return None
+
+
+@router.post("/requests.json", status_code=201, response_model=list[RequestCreated], responses=ERRORS,
+             summary="提交诉求（表单或 JSON；需受理渠道 api_key）")
+async def create(request: Request, st: StateDep, session: SessionDep, client: ClientDep, settings: SettingsDep,
+                 district: DistrictDep):
+    """Stored and started exactly as ``/intake/{channel}`` does; answers with the case code."""
+    try:
+        f = await _fields(request)
+    except ValueError:  # undecodable bytes, bad JSON, multipart
+        return error(400, "请求体须为 application/x-www-form-urlencoded 表单或 JSON 对象")
+    try:
+        p = require(authenticate(_keyed(request, f.get("api_key")), st.keys), Role.INTAKE)
+    except ApiError as err:
+        return error(403, f"api_key 无效或无权提交：{err.message}")
+    if p.channel and p.channel != Channel.MINI_PROGRAM:
+        return error(403, f"该密钥只能提交 {p.channel.value} 渠道的诉求")
+    if problem := _problem(f, district):
+        return error(400, problem)
+    media = f.get("media_url", "")
+    try:
+        body = IntakeReport(channel_ref=f"open311-{uuid4().hex}", name=f.get("last_name", "") + f.get("first_name", ""),
+                            phone=f["phone"], address=f.get("address_string", ""), grid=f["address_id"],
+                            description=f.get("description", ""), photos=[media] if media else [],
+                            category_hint=f["service_code"])
+    except ValidationError as err:
+        fields = dict.fromkeys(str(e["loc"][0]) for e in err.errors())
+        return error(400, "请求内容不合规：" + "；".join(FIELD_PROBLEMS.get(k, k) for k in fields))
+    stored, _ = store_report(session, district, Channel.MINI_PROGRAM, body.model_dump())
+    if not stored.workflow_started:
+        await start_case(client, settings, session, stored)  # Temporal down: the relay starts it later
+    created = RequestCreated(service_request_id=stored.case_code, service_notice=f"诉求已受理，案件编码 {stored.case_code}，{TRACKING}")
+    return JSONResponse(status_code=201, content=[created.model_dump()])
+
+
+# --- reading requests --------------------------------------------------------------------------
+
+
+def _window(start_s: str | None, end_s: str | None, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The spec's date range: ISO 8601 (naive = the district's time zone), last 90 days by default, at most 90."""
+    def instant(value: str | None, name: str) -> datetime | None:
+        try:
+            at = datetime.fromisoformat(value) if value else None
+        except ValueError:
+            raise ValueError(f"{name} 不是有效的 ISO 8601 时间：{value}") from None
+        return at.replace(tzinfo=tz) if at and not at.tzinfo else at
+
+    start, end = instant(start_s, "start_date"), instant(end_s, "end_date")
+    end = end or (start + WINDOW if start else datetime.now(timezone.utc))
+    start = start or end - WINDOW
+    if start > end:
+        raise ValueError("start_date 不能晚于 end_date")
+    if end - start > WINDOW:
+        raise ValueError("查询时间范围不能超过 90 天")
+    return start, end
+
+
+def _notes(row: CaseRow | None, agency: str | None) -> str:
+    if row is None:
+        return "已受理，待立案"
+    step = Step(row.step)
+    if step == Step.DECLINED:
+        return f"不予受理：{row.close_reason or '未说明原因'}"
+    if step == Step.MERGED:
+        return f"重复件，已并入案件 {row.primary_case}"
+    if step == Step.CLOSED:
+        verdict = f"（群众评价：{verdict_label(Verdict(row.verdict))}）" if row.verdict else ""
+        return "已结案归档" + (f"：{row.close_reason}" if row.close_reason else "") + verdict
+    return f"{STEP_LABELS[step]}中" + (f"：承办单位 {agency}" if agency else "")
+
+
+def _render(session: Session, district: District, tz: tzinfo,
+            rows: Sequence[tuple[Report, CaseRow | None]]) -> list[ServiceRequest]:
+    codes = [report.case_code for report, _ in rows]
+    latest = select(TimelineRow.case_code, func.max(TimelineRow.at)).where(TimelineRow.case_code.in_(codes))
+    updated = dict(session.exec(latest.group_by(TimelineRow.case_code)).all()) if codes else {}
+    categories, units = {c.code: c for c in district.categories}, {u.code: u.name for u in district.units}
+
+    def local(at: datetime | None) -> datetime | None:
+        return at.astimezone(tz) if at else None
+
+    out = []
+    for report, row in rows:
+        code = (row.category if row else None) or report.category_hint
+        agency = units.get(row.lead_unit) if row and row.lead_unit else None
+        out.append(ServiceRequest(
+            service_request_id=report.case_code, status="closed" if row and row.step in CLOSED_STEPS else "open",
+            status_notes=_notes(row, agency), service_name=categories[code].name if code in categories else None,
+            service_code=code, description=report.description, agency_responsible=agency, service_notice=TRACKING,
+            requested_datetime=local(report.received_at),
+            updated_datetime=local(updated.get(report.case_code) or report.received_at),
+            expected_datetime=local(row.deadline if row else None), address=masking.address(report.address),
+            address_id=report.grid, media_url=(report.photos or [None])[0],
+        ))
+    return out
+
+
+def _joined():
+    return select(Report, CaseRow).join(CaseRow, CaseRow.case_code == Report.case_code, isouter=True)
+
+
+@router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS,
+            summary="查询诉求（公开；按编号、服务类型、时间、状态筛选，不含个人信息）")
+def requests(session: SessionDep, district: DistrictDep, settings: SettingsDep, service_request_id: str | None = None,
+             service_code: str | None = None, start_date: str | None = None, end_date: str | None = None,
+             status: str | None = None, jurisdiction_id: str | None = Query(None, description="单一辖区，忽略")):
+    """``service_request_id`` (comma-separated) overrides every other parameter; dates default to the last 90 days."""
+    tz = ZoneInfo(settings.timezone)
+    stmt = _joined()
+    if service_request_id:
+        stmt = stmt.where(Report.case_code.in_(_split(service_request_id)[:MAX_IDS]))
+    else:
+        try:
+            start, end = _window(start_date, end_date, tz)
+        except ValueError as err:
+            return error(400, str(err))
+        stmt = stmt.where(Report.received_at >= start, Report.received_at <= end)
+        if service_code:
+            stmt = stmt.where(func.coalesce(CaseRow.category, Report.category_hint).in_(_split(service_code)))
+        wanted = set(_split(status or ""))
+        if not wanted <= {"open", "closed"}:
+            return error(400, "status 只能为 open 或 closed")
+        if wanted == {"closed"}:
+            stmt = stmt.where(CaseRow.step.in_(CLOSED_STEPS))
+        elif wanted == {"open"}:
+            stmt = stmt.where(or_(CaseRow.step.is_(None), CaseRow.step.not_in(CLOSED_STEPS)))
+    rows = session.exec(stmt.order_by(Report.received_at.desc(), Report.case_code).limit(MAX_RESULTS)).all()
+    return _render(session, district, tz, rows)
+
+
+@router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest], responses=ERRORS,
+            summary="查询单个诉求（公开，不含个人信息）")
+def request_one(service_request_id: str, session: SessionDep, district: DistrictDep, settings: SettingsDep):
+    rows = session.exec(_joined().where(Report.case_code == service_request_id)).all()
+    if not rows:
+        return error(404, f"诉求 {service_request_id} 不存在")
+    return _render(session, district, ZoneInfo(settings.timezone), rows)
