@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     task_queue: str = "closeloop"
     database_url: str = "sqlite:///.closeloop/closeloop.db"  # PostgreSQL: postgresql+psycopg://user@host/db
     district_file: Path = SAMPLE_DISTRICT
+    policy_file: Path | None = None  # replaces the district's SLA policy (domain/data/demo_policy.json for demos)
     timezone: str = "Asia/Shanghai"
     # Next year's holiday notice, when the chinesecalendar package has not caught up yet.
     calendar_supplement: Path | None = None

@@ -42,7 +42,7 @@ def build_worker(
     notifier: Notifier | None = None,
     **worker_options,
 ) -> Worker:
-    routing = RoutingActivities(district or District.load(settings.district_file))
+    routing = RoutingActivities(district or District.load(settings.district_file, settings.policy_file))
     deadlines = DeadlineActivities(make_calendar(settings))
     activities = [
         ProjectionActivities(engine).project,

@@ -13,6 +13,7 @@ from api import errors
 from api.deps import AppState
 from api.reports import relay
 from api.routes import cases, citizen, intake, open311, stats, tasks
+from api.web import pages
 from config import Settings, get_settings
 from domain.district import District
 from store.db import create_schema, make_engine
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Lazy: the API starts (and stores reports) even while Temporal is down.
         client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                       data_converter=pydantic_data_converter, lazy=True)
-        app.state.closeloop = AppState(settings, engine, District.load(settings.district_file), client, settings.keys())
+        app.state.closeloop = AppState(settings, engine, District.load(settings.district_file, settings.policy_file), client, settings.keys())
         stop = asyncio.Event()
         relay_task = asyncio.create_task(relay(client, settings, engine, stop))
         try:
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   responses={401: {"model": errors.ErrorResponse}, 403: {"model": errors.ErrorResponse},
                              422: {"model": errors.ErrorResponse}})
     errors.install(app)
-    for module in (intake, open311, tasks, cases, citizen, stats):
+    for module in (intake, open311, tasks, cases, citizen, stats, pages):
         app.include_router(module.router)
 
     @app.get("/health", summary="健康检查", tags=["stats"])

@@ -166,6 +166,8 @@ class BusinessCalendar:
             return Deadline(at=start + timedelta(days=n))
         if unit is DurationUnit.HOURS:
             return Deadline(at=start + timedelta(hours=n))
+        if unit is DurationUnit.MINUTES:
+            return Deadline(at=start + timedelta(minutes=n))
         if unit is DurationUnit.WORKING_HOURS and n == 0:
             return Deadline(at=start)
 

@@ -17,6 +17,7 @@ from domain.policy import DEFAULT_POLICY, SlaPolicy
 from domain.vocabulary import UnitKind, WarningLevel
 
 SAMPLE_DISTRICT = Path(__file__).parent / "data" / "sample_district.json"
+DEMO_POLICY = Path(__file__).parent / "data" / "demo_policy.json"  # minutes instead of days
 
 
 class Unit(BaseModel):
@@ -86,8 +87,13 @@ class District(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path: Path | str = SAMPLE_DISTRICT) -> "District":
-        return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    def load(cls, path: Path | str = SAMPLE_DISTRICT, policy: Path | str | None = None) -> "District":
+        """The district from its seed file; ``policy`` replaces its SLA policy (e.g. the demo one)."""
+        district = cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+        if policy:
+            override = SlaPolicy.model_validate(json.loads(Path(policy).read_text(encoding="utf-8")))
+            district = district.model_copy(update={"policy": override})
+        return district
 
     @cached_property
     def _units(self) -> dict[str, Unit]:

@@ -20,6 +20,7 @@ class DurationUnit(str, Enum):
     WORKING_HOURS = "working_hours"
     CALENDAR_DAYS = "calendar_days"
     HOURS = "hours"
+    MINUTES = "minutes"  # demonstrations and simulations (演示时限), not a statutory unit
 
 
 class Duration(BaseModel):
@@ -29,7 +30,7 @@ class Duration(BaseModel):
     unit: DurationUnit
 
     def __str__(self) -> str:
-        labels = {"working_days": "个工作日", "working_hours": "个工作小时", "calendar_days": "天", "hours": "小时"}
+        labels = {"working_days": "个工作日", "working_hours": "个工作小时", "calendar_days": "天", "hours": "小时", "minutes": "分钟"}
         return f"{self.amount}{labels[self.unit.value]}"
 
 
