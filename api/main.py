@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import errors
-from api.deps import AppState
+from api.deps import AppState, StateDep
 from api.reports import relay
 from api.routes import cases, citizen, intake, open311, stats, tasks
 from api.web import pages
@@ -55,8 +59,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (intake, open311, tasks, cases, citizen, stats, pages):
         app.include_router(module.router)
 
-    @app.get("/health", summary="健康检查", tags=["stats"])
-    async def health() -> dict:
-        return {"status": "ok"}
+    @app.get("/health", summary="健康检查（数据库与流程服务）", tags=["stats"])
+    async def health(s: StateDep) -> JSONResponse:
+        """200 when the database and Temporal both answer; 503 naming what does not."""
+        checks = {}
+        try:
+            with s.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as err:  # report, never raise: this is what monitoring reads
+            checks["database"] = f"unavailable: {type(err).__name__}"
+        try:
+            await s.client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=3))
+            checks["temporal"] = "ok"
+        except Exception as err:
+            checks["temporal"] = f"unavailable: {type(err).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"status": "ok" if ok else "degraded", **checks})
 
     return app

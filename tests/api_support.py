@@ -53,8 +53,8 @@ class Stack:
 async def api_stack(engine: Engine, env: WorkflowEnvironment, district: District | None = None,
                     **settings_overrides) -> AsyncIterator[Stack]:
     target = env.client.service_client.config.target_host
-    settings = Settings(task_queue=f"api-{uuid.uuid4().hex[:8]}", database_url=str(engine.url), temporal_address=target,
-                        api_keys=KEYS, intake_retry_seconds=0.2, **settings_overrides)
+    settings = Settings(**{"task_queue": f"api-{uuid.uuid4().hex[:8]}", "database_url": str(engine.url), "temporal_address": target,
+                           "api_keys": KEYS, "intake_retry_seconds": 0.2, **settings_overrides})
     app = create_app(settings)
     async with build_worker(env.client, settings, engine, district=district), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

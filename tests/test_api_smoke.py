@@ -28,3 +28,14 @@ def test_every_route_is_documented_in_chinese():
         for method, op in methods.items():
             summary = op.get("summary", "")
             assert any("\u4e00" <= ch <= "\u9fff" for ch in summary), f"{method.upper()} {path} lacks a Chinese summary"
+
+
+async def test_health_reports_database_and_temporal(engine, dev_env):
+    from tests.api_support import api_stack
+
+    async with api_stack(engine, dev_env) as s:
+        r = await s.http.get("/health")
+        assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+    async with api_stack(engine, dev_env, temporal_address="127.0.0.1:1") as s:  # nothing listens there
+        r = await s.http.get("/health")
+        assert r.status_code == 503 and r.json()["temporal"].startswith("unavailable")
