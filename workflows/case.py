@@ -12,6 +12,7 @@ from workflows.core import Escalate
 from workflows.handling import WORKING, Handling
 
 RUNG_ORDER = list(Rung)
+RUNG_NAMES = {r.value for r in Rung}
 LADDER_EVENTS = {
     Rung.SIGN_OVERDUE: (EventKind.SIGN_OVERDUE, Audience.UNIT, "签收超时，请尽快签收"),
     Rung.YELLOW: (EventKind.YELLOW, Audience.UNIT, "临近办理时限（黄灯预警）"),
@@ -46,7 +47,7 @@ class Case(Handling, Aftercare):
 
     def fire(self, name: str, now: datetime) -> None:
         v = self.v
-        if name in Rung._value2member_map_:
+        if name in RUNG_NAMES:
             rung = Rung(name)
             v.fired.append(rung)
             if rung == Rung.ESCALATE:
