@@ -209,6 +209,7 @@ async def test_case_list_filters(engine, dev_env):
         assert b in await codes(channel="grid") and a not in await codes(channel="grid")
         assert b in await codes(q="消防隐患") and a not in await codes(q="消防隐患")
         assert a in await codes(level=2) and a not in await codes(overdue=True)
+        assert a in await codes(overdue=False) and b in await codes(overdue=False)  # NULL-safe
         mine = await s.http.get("/cases", headers=as_("k-D-JJ"))
         assert {c["lead_unit"] for c in mine.json()["items"]} == {"D-JJ"}
 

@@ -75,8 +75,10 @@ def list_cases(p: StaffDep, session: SessionDep, district: DistrictDep,
     if area:
         stmt = stmt.where(CaseRow.grid.in_(_grids_in(district, area)))
     if overdue is not None:
-        late = or_(CaseRow.step.in_(("dispatch", "handle")) & (CaseRow.deadline < now), CaseRow.completed_at > CaseRow.deadline)
-        stmt = stmt.where(late if overdue else ~late | CaseRow.deadline.is_(None))
+        # coalesce: a case without deadline or completion makes these comparisons NULL, not false
+        late = func.coalesce(or_(CaseRow.step.in_(("dispatch", "handle")) & (CaseRow.deadline < now),
+                                 CaseRow.completed_at > CaseRow.deadline), False)
+        stmt = stmt.where(late if overdue else ~late)
     if q:
         stmt = stmt.where(Report.description.contains(q))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()

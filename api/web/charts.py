@@ -1,0 +1,45 @@
+"""考核图表 — plotly bar charts of the statistics by unit (plotly.js is served by assets.py)."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def _step(values: list) -> int:
+    """Whole-number ticks for counts, about five of them."""
+    top = max([v or 0 for v in values] or [0])
+    return max(1, math.ceil(top / 5))
+
+
+def _bar(div_id: str, title: str, labels: list[str], values: list, colour: str, percent: bool) -> str:
+    text = [("—" if v is None else f"{v:.1%}") if percent else str(v) for v in values]
+    fig = go.Figure(go.Bar(x=labels, y=[v or 0 for v in values], text=text, textposition="outside",
+                           marker_color=colour, hovertemplate="%{x}<br>%{text}<extra></extra>"))
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=16)), font=dict(family=FONT, size=12), template="simple_white",
+        height=340, margin=dict(l=50, r=20, t=50, b=110), bargap=0.35,
+        yaxis=dict(tickformat=".0%", range=[0, 1.15]) if percent else dict(rangemode="tozero", tickformat="d", dtick=_step(values)),
+    )
+    fig.update_xaxes(tickangle=-30, automargin=True)
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False, "responsive": True})
+
+
+def unit_charts(rows: list, by: str = "unit") -> list[str]:
+    """按期办结率, 满意率 and 超期 per unit (or town), as embeddable HTML (a div and a script each).
+
+    ``rows`` are the statistics rows (``StatsRow`` or ``Figures``); the 未派遣 row has no unit.
+    """
+    groups = [r for r in rows if r.key is not None]
+    labels = [r.label for r in groups]
+    if not groups:
+        return []
+    per = "按主办单位" if by == "unit" else "按镇街"
+    return [
+        _bar("chart-on-time", f"按期办结率（{per}）", labels, [r.on_time_rate for r in groups], "#2e7d32", True),
+        _bar("chart-satisfaction", f"满意率（{per}）", labels, [r.satisfaction_rate for r in groups], "#1565c0", True),
+        _bar("chart-overdue", f"超期件数（{per}）", labels, [r.overdue for r in groups], "#c62828", False),
+    ]
