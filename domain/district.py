@@ -82,6 +82,15 @@ class District(BaseModel):
         bad += [r.unit for r in self.routing if r.unit not in units]
         if bad:
             raise ValueError(f"unknown unit codes referenced: {sorted(set(bad))}")
+        for what, codes in (("unit", [u.code for u in self.units]), ("category", [c.code for c in self.categories])):
+            twice = sorted({c for c in codes if codes.count(c) > 1})
+            if twice:
+                raise ValueError(f"duplicate {what} codes: {twice}")
+        categories = {c.code for c in self.categories}
+        stray = sorted({r.category for r in self.routing if r.category != "*" and r.category not in categories})
+        stray_areas = sorted({r.area for r in self.routing if r.area != "*" and r.area not in units})
+        if stray or stray_areas:
+            raise ValueError(f"routing rules name unknown categories {stray} or areas {stray_areas}")
         if not any(u.kind == UnitKind.DISTRICT for u in self.units):
             raise ValueError("the district needs one unit of kind 'district' (综治中心)")
         return self

@@ -234,3 +234,19 @@ def test_district_needs_a_center() -> None:
             u["parent"] = None
     with pytest.raises(ValidationError, match="district"):
         District.model_validate(data)
+
+
+def test_duplicate_codes_and_stray_routing_rules_are_rejected():
+    import json
+
+    import pytest
+
+    from domain.district import SAMPLE_DISTRICT, District
+
+    raw = json.loads(SAMPLE_DISTRICT.read_text(encoding="utf-8"))
+    twice = {**raw, "categories": raw["categories"] + raw["categories"][:1]}
+    with pytest.raises(ValueError, match="duplicate category"):
+        District.model_validate(twice)
+    stray = {**raw, "routing": raw["routing"] + [{"category": "NO-SUCH", "area": "*", "unit": "WD-CENTER"}]}
+    with pytest.raises(ValueError, match="unknown categories"):
+        District.model_validate(stray)
