@@ -125,6 +125,7 @@ async def _run_worker(settings, ui_port: int, server: subprocess.Popen, demo: bo
         f"  Temporal gRPC      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  Temporal Web UI    http://127.0.0.1:{ui_port}\n"
         f"  API docs           http://{settings.api_host}:{settings.api_port}/docs\n"
+        f"  Web pages          http://{settings.api_host}:{settings.api_port}/ui/login\n"
         f"  API keys           {settings.api_keys_file or 'CLOSELOOP_API_KEYS'}\n"
         f"  district           {settings.district_file} ({source})\n"
         f"  time limits        {settings.policy_file or 'the district policy'}{' (demo: minutes)' if demo else ''}\n"

@@ -80,7 +80,7 @@ def test_one_command_keeps_open_cases_across_a_restart(tmp_path):
         code = r.json()["case_code"]
         r = system.call("POST", f"/cases/{code}/register", "supervisor", json={"category": "JM-002"})
         assert r.status_code == 200 and r.json()["step"] == "dispatch", r.text
-        assert "Temporal Web UI" in system.log() and "/docs" in system.log()
+        assert "Temporal Web UI" in system.log() and "/docs" in system.log() and "/ui/login" in system.log()
     finally:
         assert system.stop() == 0, system.log()
     assert port_free(system.temporal) and port_free(system.api), "something kept running after Ctrl-C"
