@@ -10,6 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from api.auth import Principal
 from api.errors import ApiError, not_found
 from api import masking
+from domain.district import District, UnknownCode
 from api.schemas import Ack, CaseSummary, ReportView
 from domain.messages import UpdateAck
 from domain.vocabulary import STEP_LABELS, Step
@@ -60,6 +61,20 @@ def handle(client: Client, session: Session, code: str) -> WorkflowHandle:
     if not report_or_404(session, code).workflow_started:
         raise ApiError(409, "Queued", "案件已受理，流程尚在启动中，请稍后再试")
     return client.get_workflow_handle_for(ComplaintWorkflow.run, code)
+
+
+def require_codes(district: District, units=(), categories=(), grids=()) -> None:
+    """422 for a unit, category or grid code the district does not define."""
+    try:
+        for code in units:
+            district.unit(code)
+        for code in categories:
+            district.category(code)
+        for code in grids:
+            if district.unit(code).kind.value != "grid":
+                raise UnknownCode(f"{code} 不是网格")
+    except UnknownCode as err:
+        raise ApiError(422, "UnknownCode", str(err)) from None
 
 
 def ack(a: UpdateAck) -> Ack:

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StaffDep, SupervisorDep, VerifierDep
 from api.errors import ApiError, not_found
-from api.queries import ack, aware, handle, report_or_404, report_view, summary
+from api.queries import ack, aware, handle, report_or_404, report_view, require_codes, summary
 from api.schemas import (
     Ack,
     CaseDetail,
@@ -108,12 +108,7 @@ def _pending(report: Report) -> CaseSummary:
 
 @router.post("/{code}/register", response_model=Ack, summary="立案（分类、分级），随后自动派遣")
 async def register(code: str, body: RegisterBody, p: SupervisorDep, session: SessionDep, client: ClientDep, district: DistrictDep):
-    try:
-        district.category(body.category)
-        for unit in body.co_units or []:
-            district.unit(unit)
-    except UnknownCode as err:
-        raise ApiError(422, "UnknownCode", str(err)) from None
+    require_codes(district, units=body.co_units or [], categories=[body.category])
     arg = Registration(actor=p.actor(), category=body.category, level=body.level, co_units=body.co_units)
     return ack(await handle(client, session, code).execute_update(W.register, arg))
 
@@ -137,11 +132,7 @@ async def urge(code: str, body: NoteBody, p: SupervisorDep, session: SessionDep,
 
 @router.post("/{code}/reassign", response_model=Ack, summary="改派 / 指定承办单位（可设为不可退单）")
 async def reassign(code: str, body: ReassignBody, p: SupervisorDep, session: SessionDep, client: ClientDep, district: DistrictDep):
-    try:
-        for unit in [body.unit, *body.co_units]:
-            district.unit(unit)
-    except UnknownCode as err:
-        raise ApiError(422, "UnknownCode", str(err)) from None
+    require_codes(district, units=[body.unit, *body.co_units])
     arg = Reassign(actor=p.actor(), unit=body.unit, co_units=body.co_units, binding=body.binding, note=body.note)
     return ack(await handle(client, session, code).execute_update(W.reassign, arg))
 

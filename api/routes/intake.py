@@ -7,22 +7,12 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ClientDep, DistrictDep, IntakeDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.queries import require_codes
 from api.reports import start_case, store_report
 from api.schemas import IntakeAccepted, IntakeReport
-from domain.district import UnknownCode
-from domain.vocabulary import Channel, UnitKind
+from domain.vocabulary import Channel
 
 router = APIRouter(prefix="/intake", tags=["intake"])
-
-
-def check_codes(district, grid: str, category: str | None) -> None:
-    try:
-        if district.unit(grid).kind != UnitKind.GRID:
-            raise UnknownCode(f"{grid} 不是网格")
-        if category:
-            district.category(category)
-    except UnknownCode as err:
-        raise ApiError(422, "UnknownCode", str(err)) from None
 
 
 @router.post("/{channel}", status_code=202, response_model=IntakeAccepted, summary="受理一条诉求（启动案件流程）")
@@ -35,7 +25,7 @@ async def report(channel: Channel, body: IntakeReport, p: IntakeDep, session: Se
     """
     if p.channel and p.channel != channel:
         raise ApiError(403, "Forbidden", f"该密钥只能提交 {p.channel.value} 渠道的诉求")
-    check_codes(district, body.grid, body.category_hint)
+    require_codes(district, grids=[body.grid], categories=[body.category_hint] if body.category_hint else [])
     stored, new = store_report(session, district, channel, body.model_dump())
     started = stored.workflow_started or await start_case(client, settings, session, stored)
     accepted = IntakeAccepted(case_code=stored.case_code, tracking_url=f"{settings.public_base_url}/citizen/cases/{stored.case_code}",
