@@ -58,6 +58,7 @@ def build_worker(
         workflows=[ComplaintWorkflow],
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=settings.activity_threads),
+        max_concurrent_activities=settings.activity_threads,  # no task waits for a thread past its timeout
         **worker_options,
     )
 

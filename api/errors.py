@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import STATUS, Rejection
@@ -72,6 +72,11 @@ def install(app: FastAPI) -> None:
     async def _rejected(_: Request, exc: WorkflowUpdateFailedError):
         e = from_update_failure(exc)
         return _json(e.status, e.code, e.message)
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _slow(_: Request, exc: WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The action may still be applied (e.g. the projection waits for the database): say so.
+        return _json(503, "WorkflowBusy", "操作已提交但流程服务暂未确认，请稍后刷新查看结果")
 
     @app.exception_handler(RPCError)
     async def _temporal(_: Request, exc: RPCError):

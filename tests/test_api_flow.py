@@ -78,8 +78,10 @@ async def test_a_retried_post_returns_the_same_case(engine, dev_env):
             rows = session.exec(select(Report).where(Report.channel_ref == ref)).all()
         assert len(rows) == 2
         # a channel key may only report for its own channel
-        r = await s.http.post("/intake/grid", json={}, headers=as_("k-hotline"))
-        assert r.status_code in (403, 422)
+        body = {"channel_ref": uuid.uuid4().hex, "phone": "13812341234", "grid": "G-LS-XL-01", "description": "路灯不亮已经一周了"}
+        r = await s.http.post("/intake/grid", json=body, headers=as_("k-hotline"))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
+        assert (await s.http.post("/intake/hotline_12345", json=body, headers=as_("k-hotline"))).status_code == 202
 
 
 def free_port() -> int:

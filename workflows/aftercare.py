@@ -8,7 +8,7 @@ from domain.commands import Audience
 from domain.messages import SYSTEM, CloseCase, Evaluation, SupervisorAction, Verification
 from domain.errors import Rejection
 from domain.vocabulary import EventKind, Role, Step, Verdict, WarningLevel
-from workflows.core import CENTER_ROLES, CaseCore, Dispatch, reject, verdict_label
+from workflows.core import CENTER_ROLES, CaseCore, Dispatch, Reclock, reject, verdict_label
 
 VERIFIERS = (*CENTER_ROLES, Role.VERIFIER)
 ANSWERERS = (Role.CITIZEN, *CENTER_ROLES)  # a supervisor may record an answer given by phone
@@ -25,6 +25,7 @@ class Aftercare(CaseCore):
         self.check_verify(c)
         v = self.v
         self.cancel_timer("verify")
+        self.bump()
         if c.passed:
             v.step, v.completed_at, v.awaiting = Step.EVALUATE, now, "evaluation"
             self.record(now, EventKind.VERIFIED, c.actor, note=c.note)
@@ -33,7 +34,8 @@ class Aftercare(CaseCore):
                 self.start_timer("evaluation", v.policy.evaluation_window)
             return
         v.reworks += 1
-        v.step = Step.HANDLE
+        self.effects.append(Reclock(self.epoch, previous=v.clock))
+        v.step, v.clock = Step.HANDLE, None  # the ladder waits for the rework's own clock
         for t in self.current_tasks():
             if t.lead:
                 t.status = "signed"
@@ -75,7 +77,7 @@ class Aftercare(CaseCore):
         v = self.v
         v.reopens, v.awaiting, v.completed_at = v.reopens + 1, None, None  # not 办结 until done again
         self.record(now, EventKind.REOPENED, s.actor, unit=v.lead_unit, note=s.note)
-        self.effects.append(Dispatch(v.lead_unit or "", list(v.co_units), binding=True, signed=True))
+        self.effects.append(Dispatch(self.bump(), v.lead_unit or "", list(v.co_units), binding=True, signed=True))
 
     # --- 回访 -------------------------------------------------------------------------------
 
@@ -98,6 +100,8 @@ class Aftercare(CaseCore):
         self.need_role(e.actor, "回访答复", *ANSWERERS)
         self.need_step("回访答复", Step.EVALUATE)
         self.need_awaiting("回访答复", "visit")
+        if e.verdict == Verdict.NO_ANSWER:
+            raise reject(Rejection.INVALID, "请选择满意、基本满意或不满意")
 
     def answer_visit(self, e: Evaluation, now: datetime) -> None:
         self.check_visit(e)

@@ -51,7 +51,7 @@ class Case(Handling, Aftercare):
             rung = Rung(name)
             v.fired.append(rung)
             if rung == Rung.ESCALATE:
-                self.effects.append(Escalate(v.assignment, "超期自动提级"))
+                self.effects.append(Escalate(self.epoch, v.lead_unit or "", "超期自动提级"))
                 return
             if rung in (Rung.YELLOW, Rung.RED):
                 v.lamp = Lamp.YELLOW if rung == Rung.YELLOW else Lamp.RED

@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.vocabulary import WarningLevel
     from workflows.case import Case
-    from workflows.core import Dispatch, Effect, Escalate, Extend, LinkPrimary, Notify, Plan, StartTimer
+    from workflows.core import Dispatch, Effect, Escalate, Extend, LinkPrimary, Notify, Plan, Reclock, StartTimer
 
 # Activities retry until they succeed (a database outage pauses the case, it does not fail it);
 # only business errors stop them.
@@ -63,6 +63,7 @@ class ComplaintWorkflow:
         self.case = Case.collect(inp, workflow.now())
         self._projected = 0
         self._executed = 0
+        self._in_flight = 0
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> CaseView:
@@ -89,8 +90,9 @@ class ComplaintWorkflow:
 
     async def _drain(self) -> None:
         while self.case.effects:
+            self._in_flight = 1
             await self._execute(self.case.effects.pop(0))
-            self._executed += 1
+            self._executed, self._in_flight = self._executed + 1, 0
         seq = self.case.v.seq
         if seq > self._projected:
             fresh = [e for e in self.case.v.timeline if e.seq > self._projected]
@@ -99,49 +101,60 @@ class ComplaintWorkflow:
             self._projected = seq
 
     async def _execute(self, eff: Effect) -> None:
-        v = self.case.v
+        """Run one effect; results meant for an earlier epoch of the case are dropped."""
+        case, v = self.case, self.case.v
         match eff:
-            case Plan():
+            case Plan() if case.current(eff):
                 req = PlanRequest(category=v.category or "", grid=v.grid, exclude=eff.exclude, level=v.level, co_units=eff.co_units)
                 try:
                     plan = await workflow.execute_activity_method(RoutingActivities.plan_case, req, **ACTIVITY)
                 except ActivityError as err:
-                    self.case.plan_failed(str(err.cause.message if err.cause else err), workflow.now())  # type: ignore[union-attr]
+                    if case.current(eff):
+                        case.plan_failed(str(err.cause.message if err.cause else err), workflow.now())  # type: ignore[union-attr]
                     return
                 level = v.level if v.accepted_at else plan.level
                 clock = await self._clock(level, plan.policy if v.policy is None else v.policy)
-                self.case.planned(plan, clock, workflow.now())
-            case Dispatch():
+                if case.current(eff):
+                    case.planned(plan, clock, workflow.now())
+            case Dispatch() if case.current(eff):
                 clock = await self._clock(v.level, v.policy)
-                self.case.dispatched(eff.unit, eff.co_units, clock, eff.binding, eff.signed, workflow.now())
-            case Escalate():
-                if eff.assignment != v.assignment:
-                    return
-                parent = await workflow.execute_activity_method(RoutingActivities.parent_unit, UnitRef(code=v.lead_unit), **ACTIVITY)
+                if case.current(eff):
+                    case.dispatched(eff.unit, eff.co_units, clock, eff.binding, eff.signed, workflow.now())
+            case Escalate() if case.current(eff):
+                parent = await workflow.execute_activity_method(RoutingActivities.parent_unit, UnitRef(code=eff.unit), **ACTIVITY)
                 clock = await self._clock(v.level, v.policy) if parent.code else None
-                self.case.escalated(eff, parent.code, clock, workflow.now())
-            case Extend():
-                if eff.assignment != v.assignment or v.clock is None or v.policy is None or v.level is None:
-                    return
+                if case.current(eff):
+                    case.escalated(eff, parent.code, clock, workflow.now())
+            case Extend() if case.current(eff) and v.clock and v.policy and v.level:
                 req = ClockRequest(start=v.clock.started_at, level_clock=v.policy.clock(v.level), sign_limit=v.policy.sign_limit,
                                    extend_from=v.clock.deadline, extra=eff.extra)
                 clock = await workflow.execute_activity_method(DeadlineActivities.compute_clock, req, **ACTIVITY)
-                self.case.extended(eff, clock, workflow.now())
+                if case.current(eff):
+                    case.reclocked(clock)
+            case Reclock() if case.current(eff):
+                if not workflow.patched("rework-fresh-clock"):
+                    v.clock = eff.previous  # cases started before the rule keep their original clock
+                    return
+                clock = await self._clock(v.level, v.policy)
+                if case.current(eff):
+                    case.reclocked(clock)
             case StartTimer():
                 req = DeadlineRequest(start=workflow.now(), duration=eff.duration)
                 instant = await workflow.execute_activity_method(DeadlineActivities.compute_deadline, req, **ACTIVITY)
-                self.case.timer_armed(eff, instant.at)
+                case.timer_armed(eff, instant.at)
             case Notify():
                 notice = Notice(case_code=v.case_code, key=eff.key, audience=eff.audience, unit=eff.unit, kind=eff.kind, text=eff.text)
                 await workflow.execute_activity_method(NotifyActivities.notify, notice, **ACTIVITY)
-            case LinkPrimary():
+            case LinkPrimary() if case.current(eff):
                 primary = workflow.get_external_workflow_handle_for(ComplaintWorkflow.run, eff.primary)
                 try:
                     await primary.signal(ComplaintWorkflow.link_duplicate, DuplicateLink(duplicate=v.case_code))
                 except Exception as err:  # the primary case does not exist or has ended
-                    self.case.merge_failed(eff.primary, str(err), workflow.now())
+                    if case.current(eff):
+                        case.merge_failed(eff.primary, str(err), workflow.now())
                     return
-                self.case.merged(eff.primary, workflow.now())
+                if case.current(eff):
+                    case.merged(eff.primary, workflow.now())
 
     async def _clock(self, level: WarningLevel | None, policy) -> Clock:
         req = ClockRequest(start=workflow.now(), level_clock=policy.clock(level), sign_limit=policy.sign_limit)
@@ -149,7 +162,7 @@ class ComplaintWorkflow:
 
     async def _settled(self) -> UpdateAck:
         """Answer an update once its effects ran and the projection caught up (read-your-writes)."""
-        target = self._executed + len(self.case.effects)
+        target = self._executed + self._in_flight + len(self.case.effects)
         await workflow.wait_condition(lambda: self._executed >= target and self._projected >= self.case.v.seq)
         return UpdateAck(case_code=self.case.v.case_code, step=self.case.v.step, seq=self.case.v.seq)
 

@@ -21,10 +21,16 @@ CENTER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 BEIJING = timezone(timedelta(hours=8), "CST")  # no DST in China; avoids tz files in the sandbox
 
 
+# Effects that act on who holds the case carry the case's epoch when they were asked for; the
+# epoch moves whenever the owner or the step changes, so a result that arrives after a close,
+# a completion or another dispatch is dropped instead of undoing it.
+
+
 @dataclass
 class Plan:
     """Route (again) by category and area, then dispatch with a fresh clock."""
 
+    epoch: int
     exclude: list[str]
     co_units: list[str] | None = None
 
@@ -33,6 +39,7 @@ class Plan:
 class Dispatch:
     """Dispatch to a named unit with a fresh clock (reassign, reopen)."""
 
+    epoch: int
     unit: str
     co_units: list[str]
     binding: bool
@@ -41,9 +48,10 @@ class Dispatch:
 
 @dataclass
 class Escalate:
-    """提级 — re-dispatch to the parent unit; stale if the assignment changed meanwhile."""
+    """提级 — re-dispatch to the parent of ``unit``."""
 
-    assignment: int
+    epoch: int
+    unit: str
     reason: str
 
 
@@ -51,8 +59,17 @@ class Escalate:
 class Extend:
     """延期 — move this assignment's deadline by ``extra``."""
 
-    assignment: int
+    epoch: int
     extra: Duration
+
+
+@dataclass
+class Reclock:
+    """返工 — the same unit gets a fresh clock: time spent in verification is not its delay.
+    ``previous`` is the clock cases started before this rule keep (see the workflow's patch)."""
+
+    epoch: int
+    previous: Clock | None = None
 
 
 @dataclass
@@ -75,10 +92,11 @@ class Notify:
 
 @dataclass
 class LinkPrimary:
+    epoch: int
     primary: str
 
 
-Effect = Plan | Dispatch | Escalate | Extend | StartTimer | Notify | LinkPrimary
+Effect = Plan | Dispatch | Escalate | Extend | Reclock | StartTimer | Notify | LinkPrimary
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -90,6 +108,15 @@ class CaseCore:
     v: CaseView
     effects: list[Effect] = field(default_factory=list)
     arming: dict[str, int] = field(default_factory=dict)
+    epoch: int = 0
+
+    def bump(self) -> int:
+        """The owner or the step changed: effects asked for before now are stale."""
+        self.epoch += 1
+        return self.epoch
+
+    def current(self, eff: "Plan | Dispatch | Escalate | Extend | Reclock | LinkPrimary") -> bool:
+        return eff.epoch == self.epoch and not self.v.step.terminal
 
     # --- timeline and effects --------------------------------------------------------------
 
@@ -149,6 +176,7 @@ class CaseCore:
 
     def archive(self, now: datetime, actor: Actor, reason: str | None = None) -> None:
         """结案归档."""
+        self.bump()
         self.withdraw_tasks()
         for name in list(self.v.timers) + list(self.arming):
             self.cancel_timer(name)

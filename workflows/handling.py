@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.commands import Audience, CasePlan
 from domain.errors import Rejection
@@ -28,6 +28,7 @@ from domain.vocabulary import EventKind, Lamp, Role, Step
 from workflows.core import CENTER_ROLES, CaseCore, Dispatch, Escalate, Extend, LinkPrimary, Plan, clock_note, reject
 
 WORKING = (Step.DISPATCH, Step.HANDLE)
+URGE_QUIET = timedelta(hours=1)
 
 
 class Handling(CaseCore):
@@ -41,7 +42,7 @@ class Handling(CaseCore):
     def register(self, r: Registration, now: datetime) -> None:
         self.check_register(r)
         self.v.category, self.v.level, self.v.awaiting = r.category, r.level, "routing"
-        self.effects.append(Plan(exclude=[], co_units=r.co_units))
+        self.effects.append(Plan(self.bump(), exclude=[], co_units=r.co_units))
 
     def planned(self, plan: CasePlan, clock: Clock, now: datetime) -> None:
         if self.v.accepted_at is None:
@@ -58,6 +59,7 @@ class Handling(CaseCore):
 
     def decline(self, d: Decline, now: datetime) -> None:
         self.check_register(d)
+        self.bump()
         self.v.step, self.v.closed_at, self.v.close_reason = Step.DECLINED, now, d.reason
         self.record(now, EventKind.DECLINED, d.actor, note=d.reason)
         self.notify(Audience.CITIZEN, None, EventKind.DECLINED, f"您的诉求不予受理：{d.reason}")
@@ -70,9 +72,10 @@ class Handling(CaseCore):
     def mark_duplicate(self, m: MarkDuplicate, now: datetime) -> None:
         self.check_mark_duplicate(m)
         self.v.awaiting = "merge"
-        self.effects.append(LinkPrimary(m.primary))
+        self.effects.append(LinkPrimary(self.bump(), m.primary))
 
     def merged(self, primary: str, now: datetime) -> None:
+        self.bump()
         self.v.step, self.v.primary, self.v.awaiting, self.v.closed_at = Step.MERGED, primary, None, now
         self.record(now, EventKind.MERGED, SYSTEM, note=f"并入主案 {primary}")
         self.notify(Audience.CITIZEN, None, EventKind.MERGED, f"您反映的问题已在办理中（案件 {primary}），将一并答复。")
@@ -89,6 +92,8 @@ class Handling(CaseCore):
     # --- 任务派遣 ---------------------------------------------------------------------------
 
     def dispatched(self, unit: str, co_units: list[str], clock: Clock, binding: bool, signed: bool, now: datetime) -> None:
+        self.bump()
+        self.cancel_timer("verify")
         self.withdraw_tasks()
         v = self.v
         v.assignment += 1
@@ -103,6 +108,7 @@ class Handling(CaseCore):
             self.notify(Audience.UNIT, u, EventKind.DISPATCHED, f"新派遣任务 {v.case_code}，{clock_note(clock)}")
 
     def await_assignment(self, now: datetime) -> None:
+        self.bump()
         v = self.v
         v.awaiting_assignment, v.lead_unit, v.clock, v.step = True, None, None, Step.DISPATCH
         self.record(now, EventKind.AWAITING_ASSIGNMENT, SYSTEM, note=f"已退单 {v.returns} 次，待中心指定承办单位")
@@ -140,7 +146,7 @@ class Handling(CaseCore):
             self.await_assignment(now)
         else:
             v.lead_unit, v.clock = None, None
-            self.effects.append(Plan(exclude=list(v.returned_by), co_units=list(v.co_units)))
+            self.effects.append(Plan(self.bump(), exclude=list(v.returned_by), co_units=list(v.co_units)))
 
     # --- 事件处置 ---------------------------------------------------------------------------
 
@@ -181,15 +187,14 @@ class Handling(CaseCore):
         if d.approve:
             self.v.extensions += 1
             self.record(now, EventKind.EXTENSION_APPROVED, d.actor, unit=self.v.lead_unit, note=f"同意延期 {extra} {d.note}".strip())
-            self.effects.append(Extend(self.v.assignment, extra))
+            self.effects.append(Extend(self.epoch, extra))
         else:
             self.record(now, EventKind.EXTENSION_REFUSED, d.actor, unit=self.v.lead_unit, note=d.note)
         self.notify(Audience.UNIT, self.v.lead_unit, EventKind.EXTENSION_APPROVED if d.approve else EventKind.EXTENSION_REFUSED,
                     f"{self.v.case_code} 延期申请{'已同意' if d.approve else '未同意'} {d.note}".strip())
 
-    def extended(self, eff: Extend, clock: Clock, now: datetime) -> None:
-        if eff.assignment != self.v.assignment or self.v.step.terminal:
-            return  # re-dispatched meanwhile: the extension lapsed with the old task
+    def reclocked(self, clock: Clock) -> None:
+        """A fresh or moved clock for the current assignment; its rungs fire anew from it."""
         self.v.clock, self.v.lamp = clock, Lamp.GREEN
         self.v.fired = [r for r in self.v.fired if r.value == "sign_overdue"]  # rungs re-fire from the new deadline
         for t in self.current_tasks():
@@ -217,6 +222,7 @@ class Handling(CaseCore):
         if not lead:
             self.record(now, EventKind.CO_UNIT_DONE, c.actor, note=c.result)
             return
+        self.bump()
         self.v.step = Step.VERIFY
         self.record(now, EventKind.COMPLETED, c.actor, note=c.result)
         self.notify(Audience.CENTER, None, EventKind.COMPLETED, f"{self.v.case_code} 已办结，请核查")
@@ -226,7 +232,11 @@ class Handling(CaseCore):
     # --- 督办 (supervisor) -------------------------------------------------------------------
 
     def urge(self, s: SupervisorAction, now: datetime) -> None:
-        """催办 — a signal: a nudge that fits no step is dropped rather than failing the case."""
+        """催办 — a signal: a nudge that fits no step, or repeats one from the last hour, is dropped
+        (signals cannot be refused, and repeated clicks must not grow the history without bound)."""
+        last = next((e.at for e in reversed(self.v.timeline) if e.kind == EventKind.URGED), None)
+        if last is not None and now - last < URGE_QUIET:
+            return
         if s.actor.role in CENTER_ROLES and self.v.step in WORKING and self.v.lead_unit:
             self.record(now, EventKind.URGED, s.actor, unit=self.v.lead_unit, note=s.note)
             self.notify(Audience.UNIT, self.v.lead_unit, EventKind.URGED, f"催办：{self.v.case_code} {s.note}".strip())
@@ -241,7 +251,10 @@ class Handling(CaseCore):
         self.check_reassign(r)
         binding = r.binding or self.v.awaiting_assignment
         self.record(now, EventKind.REASSIGNED, r.actor, unit=r.unit, note=("中心指定，不可退单 " if binding else "") + r.note)
-        self.effects.append(Dispatch(r.unit, r.co_units, binding=binding))
+        # The old unit lets go at once: it can no longer act on a task that is being moved.
+        self.withdraw_tasks()
+        self.v.lead_unit, self.v.clock, self.v.signed = None, None, False
+        self.effects.append(Dispatch(self.bump(), r.unit, r.co_units, binding=binding))
 
     def check_escalate(self, s: SupervisorAction) -> None:
         self.need_role(s.actor, "提级", *CENTER_ROLES)
@@ -251,14 +264,12 @@ class Handling(CaseCore):
 
     def escalate_now(self, s: SupervisorAction, now: datetime) -> None:
         self.check_escalate(s)
-        self.effects.append(Escalate(self.v.assignment, s.note or "中心提级督办"))
+        self.effects.append(Escalate(self.epoch, self.v.lead_unit or "", s.note or "中心提级督办"))
 
     def escalated(self, eff: Escalate, parent: str | None, clock: Clock | None, now: datetime) -> None:
-        if eff.assignment != self.v.assignment or self.v.step not in WORKING:
-            return
         if parent is None or clock is None:
-            self.record(now, EventKind.ESCALATED, SYSTEM, note=f"{self.v.lead_unit} 已是最高层级，由中心直接督办")
+            self.record(now, EventKind.ESCALATED, SYSTEM, note=f"{eff.unit} 已是最高层级，由中心直接督办")
             return
         self.v.escalations += 1
-        self.record(now, EventKind.ESCALATED, SYSTEM, unit=parent, note=f"{eff.reason}：由 {self.v.lead_unit} 提级至 {parent}")
+        self.record(now, EventKind.ESCALATED, SYSTEM, unit=parent, note=f"{eff.reason}：由 {eff.unit} 提级至 {parent}")
         self.dispatched(parent, [], clock, binding=True, signed=False, now=now)

@@ -1,0 +1,116 @@
+"""The case rules without Temporal: interleavings of human actions with effects in flight."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from domain.commands import CasePlan
+from domain.messages import (
+    Actor,
+    CloseCase,
+    Completion,
+    ComplaintInput,
+    Evaluation,
+    Reassign,
+    Registration,
+    ReturnTask,
+    SupervisorAction,
+    UnitAction,
+    Verification,
+)
+from domain.policy import DEFAULT_POLICY
+from domain.vocabulary import Channel, EventKind, Role, Step, Verdict
+from workflows.case import Case
+from workflows.core import Dispatch, Escalate, Plan, Reclock
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+SUP = Actor(role=Role.SUPERVISOR, user="s")
+JJ = Actor(role=Role.UNIT_STAFF, unit="D-JJ", user="jj")
+
+
+def clock(start: datetime):
+    from domain.messages import Clock
+
+    d = start + timedelta(days=3)
+    return Clock(started_at=start, sign_by=start + timedelta(hours=2), yellow_at=d - timedelta(days=1), deadline=d,
+                 urge_at=d + timedelta(days=1), supervise_at=d + timedelta(days=2), escalate_at=d + timedelta(days=3))
+
+
+def pending(case: Case, kind):
+    found = [e for e in case.effects if isinstance(e, kind)]
+    case.effects.clear()
+    return found[-1]
+
+
+def dispatched_case() -> Case:
+    case = Case.collect(ComplaintInput(case_code="WD-X", channel=Channel.HOTLINE, grid="G-LS-XL-01", reported_at=T0), T0)
+    case.register(Registration(actor=SUP, category="JM-002"), T0)
+    plan = pending(case, Plan)
+    case.planned(CasePlan(lead="D-JJ", co_units=[], level=2, policy=DEFAULT_POLICY), clock(T0), T0)
+    assert case.current(plan) is False  # the dispatch itself moved the epoch
+    case.effects.clear()
+    return case
+
+
+def test_a_close_while_routing_is_not_undone_by_the_routing_result():
+    case = Case.collect(ComplaintInput(case_code="WD-X", channel=Channel.HOTLINE, grid="G-LS-XL-01", reported_at=T0), T0)
+    case.register(Registration(actor=SUP, category="JM-002"), T0)
+    plan = pending(case, Plan)
+    case.close(CloseCase(actor=SUP, reason="群众撤回诉求"), T0)
+    assert not case.current(plan)  # the workflow drops the routing result
+    assert case.v.step == Step.CLOSED and [e.kind for e in case.v.timeline][-1] == EventKind.CLOSED
+
+
+def test_a_reassigned_unit_can_no_longer_complete_and_a_later_close_wins():
+    case = dispatched_case()
+    case.sign_for(UnitAction(actor=JJ), T0)
+    case.reassign(Reassign(actor=SUP, unit="D-CG"), T0)
+    move = pending(case, Dispatch)
+    with pytest.raises(ApplicationError) as err:
+        case.check_complete(Completion(actor=JJ, result="已处理"))
+    assert err.value.type == "WrongUnit"
+    assert case.next_timer() is None  # no clock while the task moves: no rung can fire on the old one
+    case.close(CloseCase(actor=SUP, reason="已由其他渠道解决"), T0)
+    assert not case.current(move)
+
+
+def test_an_escalation_in_flight_is_dropped_when_the_unit_returns_the_task():
+    case = dispatched_case()
+    case.escalate_now(SupervisorAction(actor=SUP), T0)
+    up = pending(case, Escalate)
+    case.return_task(ReturnTask(actor=JJ, reason="不属于本单位职责"), T0)
+    assert not case.current(up) and up.unit == "D-JJ"
+
+
+def test_rework_pauses_the_ladder_until_its_own_clock_arrives():
+    case = dispatched_case()
+    case.sign_for(UnitAction(actor=JJ), T0)
+    case.complete(Completion(actor=JJ, result="已处理"), T0)
+    case.effects.clear()
+    late = T0 + timedelta(days=7)  # verified long after the original deadline
+    case.verify(Verification(actor=SUP, passed=False, note="未整改到位"), late)
+    reclock = pending(case, Reclock)
+    assert reclock.previous and reclock.previous.deadline < late
+    assert case.v.step == Step.HANDLE and case.next_timer() is None  # no burst of overdue rungs
+    case.reclocked(clock(late))
+    due_at, rung = case.next_timer()
+    assert rung == "yellow" and due_at > late
+
+
+def test_repeated_urges_within_the_hour_are_recorded_once():
+    case = dispatched_case()
+    for minutes in (0, 10, 59):
+        case.urge(SupervisorAction(actor=SUP, note="请尽快"), T0 + timedelta(minutes=minutes))
+    case.urge(SupervisorAction(actor=SUP, note="再次催办"), T0 + timedelta(minutes=61))
+    assert [e.note for e in case.v.timeline if e.kind == EventKind.URGED] == ["请尽快", "再次催办"]
+
+
+def test_a_visit_answer_cannot_be_no_answer():
+    case = dispatched_case()
+    case.v.step, case.v.awaiting = Step.EVALUATE, "visit"
+    with pytest.raises(ApplicationError) as err:
+        case.check_visit(Evaluation(actor=Actor(role=Role.CITIZEN), verdict=Verdict.NO_ANSWER))
+    assert err.value.type == "InvalidInput"
