@@ -241,6 +241,7 @@ class Book:
     """What the simulator did to one case: the facts every metric is counted from."""
 
     code: str
+    token: str = ""  # the citizen's evaluation token, from the intake answer
     lead: str | None = None  # the unit it last acted for as 主办
     accepted: bool = False
     completed: bool = False  # verification passed (and not reopened since)
@@ -476,7 +477,7 @@ class _Run:
         if r.status_code != 202:
             raise Abort(f"intake {p.channel}: HTTP {r.status_code} {r.text[:200]}")
         self.actions[f"intake:{p.channel}"] += 1
-        book = Book(code=r.json()["case_code"])
+        book = Book(code=r.json()["case_code"], token=r.json()["citizen_token"])
         self.books.append(book)
         await self.until(book.code, lambda d: True, timeout=self.timeout)  # the workflow has started
         return book
@@ -603,7 +604,7 @@ class _Run:
                     if not verdict:
                         self.actions["no_answer"] += 1
                         return  # the citizen never answers: the evaluation window lapses
-                    body = {"phone_last4": p.phone[-4:], "verdict": verdict, "comment": COMMENTS[verdict]}
+                    body = {"token": b.token, "verdict": verdict, "comment": COMMENTS[verdict]}
                     if await self.act("evaluate", f"/citizen/cases/{code}/evaluation", None, body):
                         rounds += 1
                         b.verdict = verdict
@@ -626,7 +627,7 @@ class _Run:
                 elif awaiting == "visit":
                     verdict = "satisfied" if b.verdict != "dissatisfied" else "basically_satisfied"
                     await self.act("visit", f"/citizen/cases/{code}/visit", None,
-                                   {"phone_last4": p.phone[-4:], "verdict": verdict})
+                                   {"token": b.token, "verdict": verdict})
                 else:
                     raise Abort(f"{code}: unexpected state evaluate/{awaiting}")
                 continue

@@ -30,7 +30,8 @@ class IntakeReport(BaseModel):
 
 class IntakeAccepted(BaseModel):
     case_code: str
-    tracking_url: str
+    tracking_url: str = Field(description="for the citizen only: it carries the evaluation token")
+    citizen_token: str = Field(description="评价凭证, needed to evaluate and answer return visits")
     status: str = Field(description="started: the workflow runs; queued: stored, starts when Temporal is back")
     new: bool = Field(description="false when this (channel, channel_ref) was already received")
 
@@ -153,7 +154,7 @@ class VerifyBody(BaseModel):
 
 
 class CitizenVerdict(BaseModel):
-    phone_last4: str = Field(pattern=r"^[0-9]{4}$")
+    token: str = Field(min_length=8, max_length=64, description="the token from the citizen's tracking link")
     verdict: Verdict
     comment: str = Field("", max_length=1000)
 

@@ -7,6 +7,7 @@ Personal data lives only in ``Report``.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
@@ -52,6 +53,9 @@ class Report(SQLModel, table=True):
     category_hint: str | None = None
     received_at: datetime | None = ts(nullable=False)
     workflow_started: bool = False
+    # 评价凭证: travels only in the citizen's tracking link; staff never see it (unlike the phone's
+    # last four digits, which masked views show), so a unit cannot rate its own work.
+    citizen_token: str = Field(default_factory=lambda: secrets.token_urlsafe(12))
 
 
 class CaseRow(SQLModel, table=True):

@@ -41,16 +41,21 @@ async def post(s, path: str, key: str, body: dict | None = None, status: int = 2
 @pytest.mark.parametrize("channel", [c.value for c in Channel])
 async def test_a_case_from_each_channel_goes_through_all_six_steps(engine, dev_env, channel):
     async with api_stack(engine, dev_env, district=quick_visits()) as s:
-        code = (await s.report(channel=channel))["case_code"]
+        filed = await s.report(channel=channel)
+        code, token = filed["case_code"], filed["citizen_token"]
+        assert filed["tracking_url"].endswith(f"{code}?token={token}")
         assert (await detail(s, code))["workflow"]["step"] == "create"
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         await post(s, f"/cases/{code}/sign", "k-D-JJ")
         await post(s, f"/cases/{code}/progress", "k-D-JJ", {"note": "已联系车主"})
         await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "车辆已挪走", "photos": ["https://img.example/a.jpg"]})
         await post(s, f"/cases/{code}/verify", "k-verifier", {"passed": True, "note": "现场核实"})
-        await post(s, f"/citizen/cases/{code}/evaluation", "", {"phone_last4": "1234", "verdict": "satisfied", "comment": "很快"})
+        # the phone's last four digits (which masked staff views show) cannot rate the case
+        err = (await post(s, f"/citizen/cases/{code}/evaluation", "", {"token": "12341234", "verdict": "satisfied"}, status=404))
+        assert err["error"]["code"] == "NotFound"
+        await post(s, f"/citizen/cases/{code}/evaluation", "", {"token": token, "verdict": "satisfied", "comment": "很快"})
         await eventually(lambda: _awaiting(s, code, "visit"))
-        await post(s, f"/citizen/cases/{code}/visit", "", {"phone_last4": "1234", "verdict": "satisfied"})
+        await post(s, f"/citizen/cases/{code}/visit", "", {"token": token, "verdict": "satisfied"})
         final = await eventually(lambda: _closed(s, code))
         kinds = [e["kind"] for e in final["workflow"]["timeline"]]
         assert kinds[:3] == ["collected", "accepted", "dispatched"] and kinds[-1] == "closed"

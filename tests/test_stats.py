@@ -163,7 +163,11 @@ def test_rows_sum_to_the_total():
 # --- the real stack ----------------------------------------------------------------------------
 
 SUP, JJ, VER = as_("k-supervisor"), as_("k-D-JJ"), as_("k-verifier")
-CITIZEN = {"phone_last4": "1234"}
+TOKENS: dict[str, str] = {}
+
+
+def citizen(code: str) -> dict:
+    return {"token": TOKENS[code]}
 
 
 async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
@@ -179,7 +183,9 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         async def case_view(code: str) -> dict:
             return await ok("GET", f"/cases/{code}", SUP)
 
-        declined, happy, reworked, returned = [(await s.report())["case_code"] for _ in range(4)]
+        filed = [await s.report() for _ in range(4)]
+        TOKENS.update({f["case_code"]: f["citizen_token"] for f in filed})
+        declined, happy, reworked, returned = [f["case_code"] for f in filed]
         await ok("POST", f"/cases/{declined}/decline", SUP, {"reason": "不属于受理范围"})
         for code in (happy, reworked, returned):
             assert (await ok("POST", f"/cases/{code}/register", SUP, {"category": "JM-002"}))["step"] == "dispatch"
@@ -198,7 +204,7 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         await eventually(extended)
         await ok("POST", f"/cases/{happy}/complete", JJ, {"result": "车辆已挪走"})
         await ok("POST", f"/cases/{happy}/verify", VER, {"passed": True})
-        await ok("POST", f"/citizen/cases/{happy}/evaluation", {}, {**CITIZEN, "verdict": "satisfied"})
+        await ok("POST", f"/citizen/cases/{happy}/evaluation", {}, {**citizen(happy), "verdict": "satisfied"})
 
         # reworked: done, sent back once, done again, verified, 不满意
         await ok("POST", f"/cases/{reworked}/sign", JJ)
@@ -206,7 +212,7 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         await ok("POST", f"/cases/{reworked}/verify", VER, {"passed": False, "note": "车辆仍在"})
         await ok("POST", f"/cases/{reworked}/complete", JJ, {"result": "已拖移"})
         await ok("POST", f"/cases/{reworked}/verify", VER, {"passed": True})
-        await ok("POST", f"/citizen/cases/{reworked}/evaluation", {}, {**CITIZEN, "verdict": "dissatisfied"})
+        await ok("POST", f"/citizen/cases/{reworked}/evaluation", {}, {**citizen(reworked), "verdict": "dissatisfied"})
 
         # returned: D-JJ sends it back once, routing gives it to the town sub-center; left open
         await ok("POST", f"/cases/{returned}/return", JJ, {"reason": "属街道管理范围"})

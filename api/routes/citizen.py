@@ -1,7 +1,9 @@
-"""群众 — follow a case by its code and the last four digits of the phone; evaluate; answer visits.
+"""群众 — follow a case by its code and the phone's last four digits (or the tracking link's
+token); evaluate and answer return visits with that token.
 
-The code plus the phone's last four digits is the citizen's credential: nothing else is needed,
-and a wrong pair answers 404 exactly like an unknown code, so codes cannot be probed.
+Staff see masked phones that end in the last four digits, so those digits may show progress but
+never rate a case: that needs the token only the citizen's tracking link carries. A wrong pair
+answers 404 exactly like an unknown code, so codes cannot be probed.
 """
 
 from __future__ import annotations
@@ -25,16 +27,20 @@ router = APIRouter(prefix="/citizen/cases", tags=["citizen"])
 CITIZEN = Actor(role=Role.CITIZEN, user="citizen")
 
 
-def _own(session: Session, code: str, last4: str) -> Report:
+def _own(session: Session, code: str, last4: str | None = None, token: str | None = None) -> Report:
     report = session.exec(select(Report).where(Report.case_code == code)).first()
-    if report is None or not hmac.compare_digest(report.phone[-4:], last4):
+    proven = report is not None and (
+        (token is not None and hmac.compare_digest(report.citizen_token.encode(), token.encode()))
+        or (last4 is not None and hmac.compare_digest(report.phone[-4:].encode(), last4.encode())))
+    if not proven:
         raise not_found(f"案件 {code} ")
     return report
 
 
-@router.get("/{code}", response_model=Progress, summary="查询诉求办理进度")
-async def progress(code: str, session: SessionDep, client: ClientDep, phone_last4: str = Query(pattern=r"^[0-9]{4}$")):
-    _own(session, code, phone_last4)
+@router.get("/{code}", response_model=Progress, summary="查询诉求办理进度（手机后四位或查询链接）")
+async def progress(code: str, session: SessionDep, client: ClientDep,
+                   phone_last4: str | None = Query(None, pattern=r"^[0-9]{4}$"), token: str | None = Query(None, max_length=64)):
+    _own(session, code, phone_last4, token)
     v = await handle(client, session, code).query(W.view)
     # Staff notes can name people; the citizen sees what happened and when, with unit codes.
     timeline = [e.model_copy(update={"note": ""}) for e in v.timeline]
@@ -43,7 +49,7 @@ async def progress(code: str, session: SessionDep, client: ClientDep, phone_last
 
 
 async def _answer(update, kind: str, code: str, body: CitizenVerdict, session: Session, client) -> Ack:
-    _own(session, code, body.phone_last4)
+    _own(session, code, token=body.token)
     result = await handle(client, session, code).execute_update(update, Evaluation(actor=CITIZEN, verdict=body.verdict))
     session.add(CitizenComment(case_code=code, kind=kind, verdict=body.verdict.value, comment=body.comment,
                                at=datetime.now(timezone.utc)))

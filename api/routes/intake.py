@@ -28,6 +28,7 @@ async def report(channel: Channel, body: IntakeReport, p: IntakeDep, session: Se
     require_codes(district, grids=[body.grid], categories=[body.category_hint] if body.category_hint else [])
     stored, new = store_report(session, district, channel, body.model_dump())
     started = stored.workflow_started or await start_case(client, settings, session, stored)
-    accepted = IntakeAccepted(case_code=stored.case_code, tracking_url=f"{settings.public_base_url}/citizen/cases/{stored.case_code}",
+    accepted = IntakeAccepted(case_code=stored.case_code, citizen_token=stored.citizen_token,
+                              tracking_url=f"{settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}",
                               status="started" if started else "queued", new=new)
     return JSONResponse(status_code=202, content=accepted.model_dump())

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 CLOSED_STEPS = (Step.CLOSED.value, Step.DECLINED.value, Step.MERGED.value)
 MAX_RESULTS, MAX_IDS = 1000, 100
-TRACKING = "可凭案件编码与手机号后四位查询办理进度、评价办理结果"
+TRACKING = "可凭案件编码与手机号后四位查询办理进度"
 FIELD_PROBLEMS = {"phone": "phone 手机号格式不正确", "description": "description 问题描述须为 5 至 4000 字",
                   "name": "first_name/last_name 姓名过长", "address": "address_string 地址过长（最多 200 字）"}
 
@@ -206,7 +206,10 @@ async def create(request: Request, st: StateDep, session: SessionDep, client: Cl
     stored, _ = store_report(session, district, Channel.MINI_PROGRAM, body.model_dump())
     if not stored.workflow_started:
         await start_case(client, settings, session, stored)  # Temporal down: the relay starts it later
-    created = RequestCreated(service_request_id=stored.case_code, service_notice=f"诉求已受理，案件编码 {stored.case_code}，{TRACKING}")
+    # The answer goes back to the reporter's own app, so it may carry the evaluation link.
+    link = f"{settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}"
+    created = RequestCreated(service_request_id=stored.case_code,
+                             service_notice=f"诉求已受理，案件编码 {stored.case_code}，{TRACKING}；评价与回访请使用链接 {link}")
     return JSONResponse(status_code=201, content=[created.model_dump()])
 
 
