@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def phone(value: str) -> str:
     return value[:3] + "****" + value[-4:] if len(value) >= 8 else "****"
@@ -13,3 +15,11 @@ def name(value: str) -> str:
 
 def address(value: str) -> str:
     return value[:6] + "****" if len(value) > 6 else "****" if value else ""
+
+
+_NUMBERS = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")  # phone, ID-card and bank numbers inside free text
+
+
+def free_text(value: str) -> str:
+    """Free text shown publicly (Open311): long digit runs such as phone or ID numbers are cut."""
+    return _NUMBERS.sub(lambda m: m.group()[:3] + "****", value)

@@ -123,3 +123,14 @@ async def test_public_reads_status_filters_and_no_personal_data(engine, dev_env)
         for path in (f"{BASE}/requests.json?service_request_id={pair}", f"{BASE}/requests/{second}.json", f"{BASE}/requests.json"):
             text = (await s.http.get(path)).text
             assert PHONE not in text and PHONE[-4:] not in text and "李四" not in text and "li@example.com" not in text
+
+
+async def test_public_reads_cut_numbers_out_of_descriptions(engine, dev_env):
+    from tests.api_support import api_stack
+
+    async with api_stack(engine, dev_env) as s:
+        code = (await s.report(description="请联系我13912345678，身份证370181199001011234，楼道灯坏了"))["case_code"]
+        r = await s.http.get(f"/open311/v2/requests/{code}.json")
+        assert r.status_code == 200
+        text = r.json()[0]["description"]
+        assert "13912345678" not in text and "370181199001011234" not in text and "楼道灯坏了" in text

@@ -266,7 +266,7 @@ def _render(session: Session, district: District, tz: tzinfo,
         out.append(ServiceRequest(
             service_request_id=report.case_code, status="closed" if row and row.step in CLOSED_STEPS else "open",
             status_notes=_notes(row, agency), service_name=categories[code].name if code in categories else None,
-            service_code=code, description=report.description, agency_responsible=agency, service_notice=TRACKING,
+            service_code=code, description=masking.free_text(report.description), agency_responsible=agency, service_notice=TRACKING,
             requested_datetime=local(report.received_at),
             updated_datetime=local(updated.get(report.case_code) or report.received_at),
             expected_datetime=local(row.deadline if row else None), address=masking.address(report.address),
