@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from config import Settings
-from domain.messages import Actor, CaseView, ComplaintInput, Registration, UpdateAck
+from domain.messages import Actor, CaseView, ComplaintInput, Registration
 from domain.vocabulary import Channel, Role
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, urlsplit
 
-import pytest
 
 from tests.api_support import api_stack, as_
 

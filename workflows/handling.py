@@ -8,7 +8,6 @@ from domain.commands import Audience, CasePlan
 from domain.errors import Rejection
 from domain.messages import (
     SYSTEM,
-    Actor,
     Clock,
     Completion,
     Decline,
