@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     calendar_uncovered: Literal["error", "weekends"] = "weekends"
     activity_threads: int = 16
 
+    # --- database (see store/db.py) ---
+    db_pool_size: int = 10  # connections kept open per process (PostgreSQL)
+    db_max_overflow: int = 10  # extra connections under a burst; the thread pool never exceeds size + overflow
+    db_pool_timeout: float = 10.0  # seconds a thread waits for a connection before the request answers 503
+    db_busy_timeout: float = 10.0  # SQLite: seconds a writer waits for the file lock held by another process
+
+    # --- worker tuning (see docs/benchmarks.md for why these values) ---
+    max_cached_workflows: int = 2000  # sticky cache: open cases kept in memory between their tasks
+    max_concurrent_workflow_tasks: int = 100
+    max_concurrent_local_activities: int = 100
+    workflow_task_pollers: int = 8
+    activity_task_pollers: int = 4
+    graceful_shutdown_seconds: float = 6.0  # SIGTERM: in-flight activities get this long to finish
+
     # --- API ---
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -52,6 +66,11 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     pii_roles: list[Role] = [Role.SUPERVISOR, Role.ADMIN]  # who sees names and phones unmasked
     intake_retry_seconds: float = 5.0  # how often reports not yet started are retried
+    # How long an action waits for the workflow to apply it and project it; past this it answers
+    # 503 ActionUnconfirmed and the caller retries with the same Idempotency-Key.
+    action_timeout_seconds: float = 15.0
+    query_timeout_seconds: float = 5.0  # live case reads (the view query)
+    shutdown_grace_seconds: float = 4.0  # SIGTERM: open requests get this long to finish
 
     def keys(self) -> dict[str, ApiKey]:
         import json
