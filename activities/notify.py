@@ -1,22 +1,21 @@
 """通知 — tell units, the center and citizens what happened, through a pluggable notifier.
 
-The default ``OutboxNotifier`` writes each notice to the database outbox, keyed by
+Cases started since the transactional outbox write their notices with the projection
+(``activities/projection.py``); this activity stays registered for cases started before, whose
+histories call it. The ``OutboxNotifier`` writes each notice to the database outbox, keyed by
 (case, key) so a retried activity sends nothing twice; an SMS or WeChat sender drains the
 outbox and resolves a citizen's phone from the report row, so no number travels through Temporal.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Protocol
 
-from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
 from temporalio import activity
 
+from activities.projection import upsert_for, write_notices
 from domain.commands import Notice
-from store.tables import OutboxRow
+from store.db import Database
 
 
 class Notifier(Protocol):
@@ -24,15 +23,12 @@ class Notifier(Protocol):
 
 
 class OutboxNotifier:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def send(self, notice: Notice) -> None:
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        values = dict(case_code=notice.case_code, key=notice.key, audience=notice.audience.value, unit=notice.unit,
-                      kind=notice.kind.value, text=notice.text, created_at=datetime.now(timezone.utc))
-        with Session(self.engine) as s, s.begin():
-            s.execute(insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["case_code", "key"]))
+        with self.db.writing() as session:
+            write_notices(session, upsert_for(self.db), [notice])
 
 
 class NotifyActivities:

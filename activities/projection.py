@@ -1,27 +1,45 @@
 """案件投影 — write the workflow's state into the database for lists, search and statistics.
 
 Idempotent: timeline entries and evaluations are keyed by (case, seq), tasks by
-(case, assignment, unit), and the case row only moves forward (``last_seq``), so a retried or
-late attempt never writes twice or overwrites newer state.
+(case, assignment, unit), notices by (case, key), and the case row only moves forward
+(``last_seq``), so a retried or late attempt never writes twice or overwrites newer state.
+
+The notices a transition asks for are written in the same transaction as the timeline that
+caused them (a transactional outbox): one activity per transition, and a notice exists exactly
+when its cause is on record. A sender drains the outbox.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from datetime import datetime, timezone
+
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 from temporalio import activity
 
-from domain.commands import ProjectionInput
+from domain.commands import Notice, ProjectionInput
 from domain.messages import CaseView
 from domain.vocabulary import EventKind
-from store.tables import CaseRow, EvaluationRow, TaskRow, TimelineRow
+from store.db import Database
+from store.tables import CaseRow, EvaluationRow, OutboxRow, TaskRow, TimelineRow
 
 VISIT_KINDS = {EventKind.EVALUATED: "evaluation", EventKind.VISITED: "visit"}
 
 
-def _insert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+def upsert_for(db: Database):
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    return postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+
+
+def write_notices(session: Session, insert, notices: list[Notice]) -> None:
+    if not notices:
+        return
+    now = datetime.now(timezone.utc)
+    session.execute(insert(OutboxRow).values([
+        dict(case_code=n.case_code, key=n.key, audience=n.audience.value, unit=n.unit, kind=n.kind.value, text=n.text, created_at=now)
+        for n in notices
+    ]).on_conflict_do_nothing(index_elements=["case_code", "key"]))
 
 
 def case_row(v: CaseView) -> dict:
@@ -40,15 +58,15 @@ def case_row(v: CaseView) -> dict:
 
 
 class ProjectionActivities:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @activity.defn
     def project(self, inp: ProjectionInput) -> int:
-        """Upsert the case row, its tasks, and the new timeline entries; returns the seq written."""
-        v, insert = inp.view, _insert(self.engine)
+        """Upsert the case row, its tasks, the new timeline entries and their notices; returns the seq written."""
+        v, insert = inp.view, upsert_for(self.db)
         row = case_row(v)
-        with Session(self.engine) as s, s.begin():
+        with self.db.writing() as s:
             stmt = insert(CaseRow).values(**row)
             s.execute(
                 stmt.on_conflict_do_update(
@@ -78,5 +96,6 @@ class ProjectionActivities:
                     dict(case_code=v.case_code, seq=e.seq, kind=VISIT_KINDS[e.kind], verdict=e.verdict.value, at=e.at)
                     for e in verdicts
                 ]).on_conflict_do_nothing(index_elements=["case_code", "seq"]))
+            write_notices(s, insert, inp.notices)
         activity.logger.debug("projected %s up to seq %s", v.case_code, v.seq)
         return v.seq

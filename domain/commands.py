@@ -54,9 +54,11 @@ class Instant(BaseModel):
 
 
 class ProjectionInput(BaseModel):
-    """The case state plus the timeline entries not yet projected (keyed by case and seq)."""
+    """The case state plus the timeline entries not yet projected (keyed by case and seq), and
+    the notices those entries caused (written in the same transaction: a transactional outbox)."""
 
     view: CaseView
+    notices: list["Notice"] = Field(default_factory=list)
 
 
 class Audience(str, Enum):
@@ -74,3 +76,6 @@ class Notice(BaseModel):
     unit: str | None = None
     kind: EventKind
     text: str
+
+
+ProjectionInput.model_rebuild()  # its notices refer to Notice, defined after it

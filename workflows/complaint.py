@@ -5,6 +5,11 @@ current step and unit before anything is written) and change the case at once; w
 I/O comes back as effects that ``run`` executes as activities, one at a time and in order;
 timers are absolute instants held in the state, so an extension or a re-dispatch simply
 moves the next wake-up. After each batch the new timeline entries are projected.
+
+Cases started since the ``lean-effects`` patch cost one activity per transition: routing and
+deadline arithmetic run as local activities (pure computations over data the worker holds, so
+they need no task-queue round trip), and notices travel with the projection, which writes them in
+the same transaction as their cause (transactional outbox). Older cases replay the old path.
 """
 
 from __future__ import annotations
@@ -50,10 +55,10 @@ with workflow.unsafe.imports_passed_through():
 
 # Activities retry until they succeed (a database outage pauses the case, it does not fail it);
 # only business errors stop them.
-ACTIVITY = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=[Rejection.UNKNOWN_CODE.value]),
-)
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=[Rejection.UNKNOWN_CODE.value])
+ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
+LOCAL_ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=10), retry_policy=RETRY)
+LEAN_EFFECTS = "lean-effects"
 
 
 @workflow.defn
@@ -64,9 +69,12 @@ class ComplaintWorkflow:
         self._projected = 0
         self._executed = 0
         self._in_flight = 0
+        self._lean = False
+        self._notices: list[Notice] = []  # written with the next projection (lean path)
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> CaseView:
+        self._lean = workflow.patched(LEAN_EFFECTS)
         while not (self.case.v.step.terminal and not self._has_work() and workflow.all_handlers_finished()):
             await self._drain()
             if self.case.v.step.terminal:
@@ -86,7 +94,7 @@ class ComplaintWorkflow:
     # --- the reactor ---------------------------------------------------------------------------
 
     def _has_work(self) -> bool:
-        return bool(self.case.effects) or self.case.v.seq > self._projected
+        return bool(self.case.effects) or self.case.v.seq > self._projected or bool(self._notices)
 
     async def _drain(self) -> None:
         while self.case.effects:
@@ -94,11 +102,19 @@ class ComplaintWorkflow:
             await self._execute(self.case.effects.pop(0))
             self._executed, self._in_flight = self._executed + 1, 0
         seq = self.case.v.seq
-        if seq > self._projected:
+        if seq > self._projected or self._notices:
             fresh = [e for e in self.case.v.timeline if e.seq > self._projected]
             view = self.case.v.model_copy(update={"timeline": fresh})
-            await workflow.execute_activity_method(ProjectionActivities.project, ProjectionInput(view=view), **ACTIVITY)
+            notices, self._notices = self._notices, []
+            await workflow.execute_activity_method(ProjectionActivities.project, ProjectionInput(view=view, notices=notices),
+                                                   **ACTIVITY)
             self._projected = seq
+
+    async def _compute(self, activity, arg):
+        """Routing and deadline arithmetic: a local activity on the lean path, a task before it."""
+        if self._lean:
+            return await workflow.execute_local_activity_method(activity, arg, **LOCAL_ACTIVITY)
+        return await workflow.execute_activity_method(activity, arg, **ACTIVITY)
 
     async def _execute(self, eff: Effect) -> None:
         """Run one effect; results meant for an earlier epoch of the case are dropped."""
@@ -107,7 +123,7 @@ class ComplaintWorkflow:
             case Plan() if case.current(eff):
                 req = PlanRequest(category=v.category or "", grid=v.grid, exclude=eff.exclude, level=v.level, co_units=eff.co_units)
                 try:
-                    plan = await workflow.execute_activity_method(RoutingActivities.plan_case, req, **ACTIVITY)
+                    plan = await self._compute(RoutingActivities.plan_case, req)
                 except ActivityError as err:
                     if case.current(eff):
                         case.plan_failed(str(err.cause.message if err.cause else err), workflow.now())  # type: ignore[union-attr]
@@ -121,14 +137,14 @@ class ComplaintWorkflow:
                 if case.current(eff):
                     case.dispatched(eff.unit, eff.co_units, clock, eff.binding, eff.signed, workflow.now())
             case Escalate() if case.current(eff):
-                parent = await workflow.execute_activity_method(RoutingActivities.parent_unit, UnitRef(code=eff.unit), **ACTIVITY)
+                parent = await self._compute(RoutingActivities.parent_unit, UnitRef(code=eff.unit))
                 clock = await self._clock(v.level, v.policy) if parent.code else None
                 if case.current(eff):
                     case.escalated(eff, parent.code, clock, workflow.now())
             case Extend() if case.current(eff) and v.clock and v.policy and v.level:
                 req = ClockRequest(start=v.clock.started_at, level_clock=v.policy.clock(v.level), sign_limit=v.policy.sign_limit,
                                    extend_from=v.clock.deadline, extra=eff.extra)
-                clock = await workflow.execute_activity_method(DeadlineActivities.compute_clock, req, **ACTIVITY)
+                clock = await self._compute(DeadlineActivities.compute_clock, req)
                 if case.current(eff):
                     case.reclocked(clock)
             case Reclock() if case.current(eff):
@@ -140,11 +156,14 @@ class ComplaintWorkflow:
                     case.reclocked(clock)
             case StartTimer():
                 req = DeadlineRequest(start=workflow.now(), duration=eff.duration)
-                instant = await workflow.execute_activity_method(DeadlineActivities.compute_deadline, req, **ACTIVITY)
+                instant = await self._compute(DeadlineActivities.compute_deadline, req)
                 case.timer_armed(eff, instant.at)
             case Notify():
                 notice = Notice(case_code=v.case_code, key=eff.key, audience=eff.audience, unit=eff.unit, kind=eff.kind, text=eff.text)
-                await workflow.execute_activity_method(NotifyActivities.notify, notice, **ACTIVITY)
+                if self._lean:
+                    self._notices.append(notice)
+                else:
+                    await workflow.execute_activity_method(NotifyActivities.notify, notice, **ACTIVITY)
             case LinkPrimary() if case.current(eff):
                 primary = workflow.get_external_workflow_handle_for(ComplaintWorkflow.run, eff.primary)
                 try:
@@ -158,7 +177,7 @@ class ComplaintWorkflow:
 
     async def _clock(self, level: WarningLevel | None, policy) -> Clock:
         req = ClockRequest(start=workflow.now(), level_clock=policy.clock(level), sign_limit=policy.sign_limit)
-        return await workflow.execute_activity_method(DeadlineActivities.compute_clock, req, **ACTIVITY)
+        return await self._compute(DeadlineActivities.compute_clock, req)
 
     async def _settled(self) -> UpdateAck:
         """Answer an update once its effects ran and the projection caught up (read-your-writes)."""
@@ -175,7 +194,7 @@ class ComplaintWorkflow:
 
     @workflow.signal
     def urge(self, s: SupervisorAction) -> None:
-        """催办 — fire-and-forget nudge to the unit in charge."""
+        """催办 as a signal — kept for cases whose histories hold one; the API sends ``urge_unit``."""
         self.case.urge(s, workflow.now())
 
     @workflow.signal
@@ -184,6 +203,16 @@ class ComplaintWorkflow:
         self.case.link_duplicate(d, workflow.now())
 
     # --- updates: every human action ---------------------------------------------------------
+
+    @workflow.update
+    async def urge_unit(self, s: SupervisorAction) -> UpdateAck:
+        """催办 — nudge the unit in charge; refused when it fits no step or repeats within the hour."""
+        self.case.urge(s, workflow.now())
+        return await self._settled()
+
+    @urge_unit.validator
+    def _urge_unit(self, s: SupervisorAction) -> None:
+        self.case.check_urge(s, workflow.now())
 
     @workflow.update
     async def register(self, r: Registration) -> UpdateAck:

@@ -230,10 +230,23 @@ class Handling(CaseCore):
 
     # --- 督办 (supervisor) -------------------------------------------------------------------
 
+    def last_urged(self) -> datetime | None:
+        return next((e.at for e in reversed(self.v.timeline) if e.kind == EventKind.URGED), None)
+
+    def check_urge(self, s: SupervisorAction, now: datetime) -> None:
+        self.need_role(s.actor, "催办", *CENTER_ROLES)
+        self.need_step("催办", *WORKING)
+        if self.v.lead_unit is None:
+            raise reject(Rejection.WRONG_STEP, "案件待指定承办单位，无法催办")
+        last = self.last_urged()
+        if last is not None and now - last < URGE_QUIET:
+            raise reject(Rejection.WRONG_STEP, "该案件一小时内已催办，请勿重复催办")
+
     def urge(self, s: SupervisorAction, now: datetime) -> None:
-        """催办 — a signal: a nudge that fits no step, or repeats one from the last hour, is dropped
-        (signals cannot be refused, and repeated clicks must not grow the history without bound)."""
-        last = next((e.at for e in reversed(self.v.timeline) if e.kind == EventKind.URGED), None)
+        """催办 — a nudge that fits no step, or repeats one from the last hour, is dropped (the
+        update's validator refuses it first; signals cannot be refused, and repeated clicks must
+        not grow the history without bound)."""
+        last = self.last_urged()
         if last is not None and now - last < URGE_QUIET:
             return
         if s.actor.role in CENTER_ROLES and self.v.step in WORKING and self.v.lead_unit:
