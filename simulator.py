@@ -375,7 +375,11 @@ class _Run:
 
     async def call(self, method: str, path: str, key: str | None = None, body: dict | None = None,
                    params: dict | None = None) -> httpx.Response:
+        """One request, repeated while the server answers 503: an action keeps its Idempotency-Key
+        across the repeats, so one that was applied but not confirmed is not applied twice."""
         headers = {"X-API-Key": key} if key else {}
+        if method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
         for attempt in range(6):
             try:
                 async with self.requests:
@@ -384,7 +388,7 @@ class _Run:
                 if attempt == 5:
                     raise Abort(f"{method} {path}: {err}") from None
             else:
-                if r.status_code != 503:  # 503: Temporal away, nothing was applied
+                if r.status_code != 503:  # 503: Temporal away or the action unconfirmed: repeat it
                     return r
             await asyncio.sleep(0.5 * 2 ** attempt)
         return r

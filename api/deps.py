@@ -1,4 +1,9 @@
-"""Dependencies every route declares: settings, database session, Temporal client, the caller."""
+"""Dependencies every route declares: settings, database, Temporal client, the caller.
+
+``SessionDep`` is for plain ``def`` routes only (FastAPI runs them in its thread pool). An
+``async def`` route must never hold a session: it reads through ``DatabaseDep.run`` and lets the
+connection go before it awaits Temporal (``tests/test_concurrency_rules.py`` checks this).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from dataclasses import dataclass
 from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -14,12 +18,13 @@ from api.auth import Principal, authenticate, require
 from config import ApiKey, Settings
 from domain.district import District
 from domain.vocabulary import Role
+from store.db import Database
 
 
 @dataclass
 class AppState:
     settings: Settings
-    engine: Engine
+    db: Database
     district: District
     client: Client
     keys: dict[str, ApiKey]
@@ -37,8 +42,12 @@ def _settings(s: StateDep) -> Settings:
 
 
 def _session(s: StateDep) -> Iterator[Session]:
-    with Session(s.engine) as session:
+    with s.db.reading() as session:
         yield session
+
+
+def _database(s: StateDep) -> Database:
+    return s.db
 
 
 def _client(s: StateDep) -> Client:
@@ -55,6 +64,7 @@ def _principal(request: Request, s: StateDep) -> Principal:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
+DatabaseDep = Annotated[Database, Depends(_database)]
 ClientDep = Annotated[Client, Depends(_client)]
 DistrictDep = Annotated[District, Depends(_district)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -30,17 +32,28 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
+    def __init__(self, status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.detail = status, code, message, detail
+        self.status, self.code, self.message, self.detail, self.headers = status, code, message, detail, headers
+
+
+RETRY_AFTER = {"Retry-After": "2"}
+
+
+def unconfirmed(key: str) -> ApiError:
+    """503 ActionUnconfirmed: the action may or may not have been applied; a retry with the same
+    Idempotency-Key applies it at most once and answers what the first attempt would have."""
+    return ApiError(503, "ActionUnconfirmed", "操作尚未得到流程服务确认，请使用同一个 Idempotency-Key 重试（不会重复执行）",
+                    {"idempotency_key": key}, RETRY_AFTER)
 
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "NotFound", f"{what}不存在")
 
 
-def _json(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message, "detail": detail}})
+def _json(status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message, "detail": detail}},
+                        headers=headers)
 
 
 def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
@@ -56,7 +69,17 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError):
-        return _json(exc.status, exc.code, exc.message, exc.detail)
+        return _json(exc.status, exc.code, exc.message, exc.detail, exc.headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError):
+        if isinstance(exc, DataError):  # e.g. a NUL byte PostgreSQL will not store
+            return _json(422, "InvalidInput", "请求内容含有无法保存的字符")
+        return _json(503, "DatabaseUnavailable", "数据库暂时不可用，请稍后重试", headers=RETRY_AFTER)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, exc: PoolTimeout):
+        return _json(503, "DatabaseBusy", "系统繁忙，请稍后重试", headers=RETRY_AFTER)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
@@ -75,11 +98,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
     async def _slow(_: Request, exc: WorkflowUpdateRPCTimeoutOrCancelledError):
-        # The action may still be applied (e.g. the projection waits for the database): say so.
-        return _json(503, "WorkflowBusy", "操作已提交但流程服务暂未确认，请稍后刷新查看结果")
+        # Routes send actions through api.updates, which answers ActionUnconfirmed with the key.
+        return _json(503, "ActionUnconfirmed", "操作尚未得到流程服务确认，请使用同一个 Idempotency-Key 重试", headers=RETRY_AFTER)
 
     @app.exception_handler(RPCError)
     async def _temporal(_: Request, exc: RPCError):
         if exc.status == RPCStatusCode.NOT_FOUND:
             return _json(404, "NotFound", "案件不存在或已归档")
-        return _json(503, "WorkflowUnavailable", "流程服务暂时不可用，请稍后重试")
+        return _json(503, "WorkflowUnavailable", "流程服务暂时不可用，请稍后重试", headers=RETRY_AFTER)

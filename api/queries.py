@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowHandle
 
 from api.auth import Principal
 from api.errors import ApiError, not_found
@@ -14,8 +13,8 @@ from domain.district import District, UnknownCode
 from api.schemas import Ack, CaseSummary, ReportView
 from domain.messages import UpdateAck
 from domain.vocabulary import STEP_LABELS, Step
+from store.db import Database
 from store.tables import CaseRow, Report
-from workflows.complaint import ComplaintWorkflow
 
 OPEN_STEPS = ("dispatch", "handle")
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -56,11 +55,10 @@ def report_or_404(session: Session, code: str) -> Report:
     return report
 
 
-def handle(client: Client, session: Session, code: str) -> WorkflowHandle:
-    """The case's workflow; 409 while its report is stored but the workflow not yet started."""
-    if not report_or_404(session, code).workflow_started:
-        raise ApiError(409, "Queued", "案件已受理，流程尚在启动中，请稍后再试")
-    return client.get_workflow_handle_for(ComplaintWorkflow.run, code)
+def load_case(db: Database, code: str) -> tuple[Report, CaseRow | None]:
+    """The report (404 if unknown) and its projected row; blocking: async callers use ``db.run``."""
+    with db.reading() as session:
+        return report_or_404(session, code), session.get(CaseRow, code)
 
 
 def require_codes(district: District, units=(), categories=(), grids=()) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from urllib.parse import parse_qs, quote, urlsplit
 
 
@@ -22,7 +24,7 @@ async def page(s, path: str, status: int = 200) -> str:
 
 async def act(s, code: str, name: str, **fields) -> dict[str, str]:
     """Post an action form; the flash message of the redirect (``ok`` or ``error``) and where it goes."""
-    r = await s.http.post(f"/ui/cases/{code}/actions/{name}", data=fields)
+    r = await s.http.post(f"/ui/cases/{code}/actions/{name}", data={"idempotency_key": uuid.uuid4().hex, **fields})
     assert r.status_code == 303, f"{name}: {r.status_code} {r.text[:500]}"
     where = urlsplit(r.headers["location"])
     return {"path": where.path, **{k: v[0] for k, v in parse_qs(where.query).items()}}

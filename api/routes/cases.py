@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StaffDep, SupervisorDep, VerifierDep
+from api.deps import DistrictDep, SessionDep, StaffDep, StateDep, SupervisorDep, VerifierDep
 from api.errors import ApiError, not_found
-from api.queries import ack, aware, handle, report_or_404, report_view, require_codes, summary
+from api.queries import ack, aware, load_case, report_or_404, report_view, require_codes, summary
+from api.updates import IdempotencyKey, apply, live_view
 from api.schemas import (
     Ack,
     CaseDetail,
@@ -38,7 +39,7 @@ from domain.messages import (
 )
 from domain.vocabulary import Channel, Role, Step, UnitKind
 from store.tables import CaseRow, Report
-from workflows.complaint import ComplaintWorkflow as W
+from workflows.complaint import ComplaintWorkflow
 
 router = APIRouter(prefix="/cases", tags=["supervision"])
 
@@ -88,16 +89,15 @@ def list_cases(p: StaffDep, session: SessionDep, district: DistrictDep,
 
 
 @router.get("/{code}", response_model=CaseDetail, summary="案件详情（实时状态与时间线）")
-async def detail(code: str, p: StaffDep, session: SessionDep, client: ClientDep, settings: SettingsDep):
-    report = report_or_404(session, code)
-    row = session.get(CaseRow, code)
+async def detail(code: str, p: StaffDep, s: StateDep):
+    report, row = await s.db.run(load_case, s.db, code)
     if p.role == Role.UNIT_STAFF and (row is None or (row.lead_unit != p.unit and p.unit not in (row.co_units or []))):
         raise ApiError(403, "WrongUnit", "只能查看本单位承办的案件")
-    live = await handle(client, session, code).query(W.view) if report.workflow_started else None
+    live = await live_view(s, code) if report.workflow_started else None
     if row is None and live is None:
         raise not_found(f"案件 {code} ")
     base = summary(row) if row else None
-    return CaseDetail(summary=base or _pending(report), report=report_view(report, p, settings.pii_roles), workflow=live)
+    return CaseDetail(summary=base or _pending(report), report=report_view(report, p, s.settings.pii_roles), workflow=live)
 
 
 def _pending(report: Report) -> CaseSummary:
@@ -107,58 +107,61 @@ def _pending(report: Report) -> CaseSummary:
 
 
 @router.post("/{code}/register", response_model=Ack, summary="立案（分类、分级），随后自动派遣")
-async def register(code: str, body: RegisterBody, p: SupervisorDep, session: SessionDep, client: ClientDep, district: DistrictDep):
-    require_codes(district, units=body.co_units or [], categories=[body.category])
+async def register(code: str, body: RegisterBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    require_codes(s.district, units=body.co_units or [], categories=[body.category])
     arg = Registration(actor=p.actor(), category=body.category, level=body.level, co_units=body.co_units)
-    return ack(await handle(client, session, code).execute_update(W.register, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.register, arg, key))
 
 
 @router.post("/{code}/decline", response_model=Ack, summary="不予受理")
-async def decline(code: str, body: ReasonBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.decline, Decline(actor=p.actor(), reason=body.reason)))
+async def decline(code: str, body: ReasonBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    return ack(await apply(s, code, ComplaintWorkflow.decline, Decline(actor=p.actor(), reason=body.reason), key))
 
 
 @router.post("/{code}/duplicate", response_model=Ack, summary="重复件：关联到主案")
-async def duplicate(code: str, body: DuplicateBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
-    report_or_404(session, body.primary)
-    return ack(await handle(client, session, code).execute_update(W.mark_duplicate, MarkDuplicate(actor=p.actor(), primary=body.primary)))
+async def duplicate(code: str, body: DuplicateBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    await s.db.run(load_case, s.db, body.primary)  # 404 for an unknown primary
+    arg = MarkDuplicate(actor=p.actor(), primary=body.primary)
+    return ack(await apply(s, code, ComplaintWorkflow.mark_duplicate, arg, key))
 
 
-@router.post("/{code}/urge", status_code=202, summary="催办")
-async def urge(code: str, body: NoteBody, p: SupervisorDep, session: SessionDep, client: ClientDep) -> dict:
-    await handle(client, session, code).signal(W.urge, SupervisorAction(actor=p.actor(), note=body.note))
-    return {"case_code": code, "status": "sent"}
+@router.post("/{code}/urge", response_model=Ack, summary="催办（一小时内不重复）")
+async def urge(code: str, body: NoteBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    arg = SupervisorAction(actor=p.actor(), note=body.note)
+    return ack(await apply(s, code, ComplaintWorkflow.urge_unit, arg, key))
 
 
 @router.post("/{code}/reassign", response_model=Ack, summary="改派 / 指定承办单位（可设为不可退单）")
-async def reassign(code: str, body: ReassignBody, p: SupervisorDep, session: SessionDep, client: ClientDep, district: DistrictDep):
-    require_codes(district, units=[body.unit, *body.co_units])
+async def reassign(code: str, body: ReassignBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    require_codes(s.district, units=[body.unit, *body.co_units])
     arg = Reassign(actor=p.actor(), unit=body.unit, co_units=body.co_units, binding=body.binding, note=body.note)
-    return ack(await handle(client, session, code).execute_update(W.reassign, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.reassign, arg, key))
 
 
 @router.post("/{code}/escalate", response_model=Ack, summary="提级督办")
-async def escalate(code: str, body: NoteBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.escalate, SupervisorAction(actor=p.actor(), note=body.note)))
+async def escalate(code: str, body: NoteBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    arg = SupervisorAction(actor=p.actor(), note=body.note)
+    return ack(await apply(s, code, ComplaintWorkflow.escalate, arg, key))
 
 
 @router.post("/{code}/extension/decision", response_model=Ack, summary="审批延期申请")
-async def decide_extension(code: str, body: DecisionBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
+async def decide_extension(code: str, body: DecisionBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
     arg = ExtensionDecision(actor=p.actor(), approve=body.approve, note=body.note)
-    return ack(await handle(client, session, code).execute_update(W.decide_extension, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.decide_extension, arg, key))
 
 
 @router.post("/{code}/verify", response_model=Ack, summary="反馈核查：通过或返工")
-async def verify(code: str, body: VerifyBody, p: VerifierDep, session: SessionDep, client: ClientDep):
+async def verify(code: str, body: VerifyBody, p: VerifierDep, s: StateDep, key: IdempotencyKey):
     arg = Verification(actor=p.actor(), passed=body.passed, note=body.note, photos=body.photos)
-    return ack(await handle(client, session, code).execute_update(W.verify, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.verify, arg, key))
 
 
 @router.post("/{code}/reopen", response_model=Ack, summary="不满意案件重新办理")
-async def reopen(code: str, body: NoteBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.reopen, SupervisorAction(actor=p.actor(), note=body.note)))
+async def reopen(code: str, body: NoteBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    arg = SupervisorAction(actor=p.actor(), note=body.note)
+    return ack(await apply(s, code, ComplaintWorkflow.reopen, arg, key))
 
 
 @router.post("/{code}/close", response_model=Ack, summary="结案（说明理由）")
-async def close(code: str, body: ReasonBody, p: SupervisorDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.close, CloseCase(actor=p.actor(), reason=body.reason)))
+async def close(code: str, body: ReasonBody, p: SupervisorDep, s: StateDep, key: IdempotencyKey):
+    return ack(await apply(s, code, ComplaintWorkflow.close, CloseCase(actor=p.actor(), reason=body.reason), key))

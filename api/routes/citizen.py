@@ -12,23 +12,27 @@ import hmac
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Query
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from api.deps import ClientDep, SessionDep
+from api.deps import StateDep
 from api.errors import not_found
-from api.queries import ack, handle
+from api.queries import ack
 from api.schemas import Ack, CitizenVerdict, Progress
+from api.updates import IdempotencyKey, apply, live_view
 from domain.messages import Actor, Evaluation
 from domain.vocabulary import STEP_LABELS, Role
+from store.db import Database
 from store.tables import CitizenComment, Report
-from workflows.complaint import ComplaintWorkflow as W
+from workflows.complaint import ComplaintWorkflow
 
 router = APIRouter(prefix="/citizen/cases", tags=["citizen"])
 CITIZEN = Actor(role=Role.CITIZEN, user="citizen")
 
 
-def _own(session: Session, code: str, last4: str | None = None, token: str | None = None) -> Report:
-    report = session.exec(select(Report).where(Report.case_code == code)).first()
+def _own(db: Database, code: str, last4: str | None = None, token: str | None = None) -> Report:
+    """The citizen's report if the code and proof match (404 otherwise). Blocking."""
+    with db.reading() as session:
+        report = session.exec(select(Report).where(Report.case_code == code)).first()
     proven = report is not None and (
         (token is not None and hmac.compare_digest(report.citizen_token.encode(), token.encode()))
         or (last4 is not None and hmac.compare_digest(report.phone[-4:].encode(), last4.encode())))
@@ -37,31 +41,39 @@ def _own(session: Session, code: str, last4: str | None = None, token: str | Non
     return report
 
 
+def _keep_comment(db: Database, code: str, kind: str, body: CitizenVerdict) -> None:
+    """The citizen's words stay out of Temporal; a retried answer does not store them twice."""
+    with db.writing() as session:
+        same = select(CitizenComment.id).where(CitizenComment.case_code == code, CitizenComment.kind == kind,
+                                               CitizenComment.verdict == body.verdict.value, CitizenComment.comment == body.comment)
+        if session.exec(same).first() is None:
+            session.add(CitizenComment(case_code=code, kind=kind, verdict=body.verdict.value, comment=body.comment,
+                                       at=datetime.now(timezone.utc)))
+
+
 @router.get("/{code}", response_model=Progress, summary="查询诉求办理进度（手机后四位或查询链接）")
-async def progress(code: str, session: SessionDep, client: ClientDep,
+async def progress(code: str, s: StateDep,
                    phone_last4: str | None = Query(None, pattern=r"^[0-9]{4}$"), token: str | None = Query(None, max_length=64)):
-    _own(session, code, phone_last4, token)
-    v = await handle(client, session, code).query(W.view)
+    await s.db.run(_own, s.db, code, phone_last4, token)
+    view = await live_view(s, code)
     # Staff notes can name people; the citizen sees what happened and when, with unit codes.
-    timeline = [e.model_copy(update={"note": ""}) for e in v.timeline]
-    return Progress(case_code=code, step=v.step.value, step_label=STEP_LABELS[v.step], awaiting=v.awaiting,
-                    deadline=v.clock.deadline if v.clock else None, timeline=timeline)
+    timeline = [e.model_copy(update={"note": ""}) for e in view.timeline]
+    return Progress(case_code=code, step=view.step.value, step_label=STEP_LABELS[view.step], awaiting=view.awaiting,
+                    deadline=view.clock.deadline if view.clock else None, timeline=timeline)
 
 
-async def _answer(update, kind: str, code: str, body: CitizenVerdict, session: Session, client) -> Ack:
-    _own(session, code, token=body.token)
-    result = await handle(client, session, code).execute_update(update, Evaluation(actor=CITIZEN, verdict=body.verdict))
-    session.add(CitizenComment(case_code=code, kind=kind, verdict=body.verdict.value, comment=body.comment,
-                               at=datetime.now(timezone.utc)))
-    session.commit()
+async def _answer(update, kind: str, code: str, body: CitizenVerdict, s, key: str) -> Ack:
+    await s.db.run(_own, s.db, code, None, body.token)
+    result = await apply(s, code, update, Evaluation(actor=CITIZEN, verdict=body.verdict), key)
+    await s.db.run(_keep_comment, s.db, code, kind, body)
     return ack(result)
 
 
 @router.post("/{code}/evaluation", response_model=Ack, summary="评价办理结果（满意 / 基本满意 / 不满意）")
-async def evaluate(code: str, body: CitizenVerdict, session: SessionDep, client: ClientDep):
-    return await _answer(W.evaluate, "evaluation", code, body, session, client)
+async def evaluate(code: str, body: CitizenVerdict, s: StateDep, key: IdempotencyKey):
+    return await _answer(ComplaintWorkflow.evaluate, "evaluation", code, body, s, key)
 
 
 @router.post("/{code}/visit", response_model=Ack, summary="回访答复")
-async def visit(code: str, body: CitizenVerdict, session: SessionDep, client: ClientDep):
-    return await _answer(W.answer_visit, "visit", code, body, session, client)
+async def visit(code: str, body: CitizenVerdict, s: StateDep, key: IdempotencyKey):
+    return await _answer(ComplaintWorkflow.answer_visit, "visit", code, body, s, key)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import ClientDep, DistrictDep, IntakeDep, SessionDep, SettingsDep
+from api.deps import IntakeDep, StateDep
 from api.errors import ApiError
 from api.queries import require_codes
-from api.reports import start_case, store_report
+from api.reports import accept
 from api.schemas import IntakeAccepted, IntakeReport
 from domain.vocabulary import Channel
 
@@ -16,8 +16,7 @@ router = APIRouter(prefix="/intake", tags=["intake"])
 
 
 @router.post("/{channel}", status_code=202, response_model=IntakeAccepted, summary="受理一条诉求（启动案件流程）")
-async def report(channel: Channel, body: IntakeReport, p: IntakeDep, session: SessionDep, client: ClientDep,
-                 settings: SettingsDep, district: DistrictDep):
+async def report(channel: Channel, body: IntakeReport, p: IntakeDep, s: StateDep):
     """Store the report (personal data stays in the database), then start its workflow.
 
     Answers 202 with the case code and a tracking URL. ``status`` is ``queued`` when Temporal
@@ -25,10 +24,10 @@ async def report(channel: Channel, body: IntakeReport, p: IntakeDep, session: Se
     """
     if p.channel and p.channel != channel:
         raise ApiError(403, "Forbidden", f"该密钥只能提交 {p.channel.value} 渠道的诉求")
-    require_codes(district, grids=[body.grid], categories=[body.category_hint] if body.category_hint else [])
-    stored, new = store_report(session, district, channel, body.model_dump())
-    started = stored.workflow_started or await start_case(client, settings, session, stored)
+    require_codes(s.district, grids=[body.grid], categories=[body.category_hint] if body.category_hint else [])
+    done = await accept(s.client, s.settings, s.db, s.district, channel, body.model_dump())
+    stored = done.report
     accepted = IntakeAccepted(case_code=stored.case_code, citizen_token=stored.citizen_token,
-                              tracking_url=f"{settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}",
-                              status="started" if started else "queued", new=new)
+                              tracking_url=f"{s.settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}",
+                              status="started" if done.started else "queued", new=done.new)
     return JSONResponse(status_code=202, content=accepted.model_dump())

@@ -28,9 +28,9 @@ from sqlmodel import Session, select
 
 from api import masking
 from api.auth import authenticate, require
-from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StateDep
+from api.deps import DistrictDep, SessionDep, SettingsDep, StateDep
 from api.errors import ApiError
-from api.reports import start_case, store_report
+from api.reports import accept
 from api.schemas import IntakeReport
 from domain.district import Category, District, UnknownCode
 from domain.vocabulary import STEP_LABELS, Channel, Role, Step, UnitKind, Verdict
@@ -179,8 +179,7 @@ def _problem(f: dict[str, str], district: District) -> str | None:
 
 @router.post("/requests.json", status_code=201, response_model=list[RequestCreated], responses=ERRORS,
              summary="提交诉求（表单或 JSON；需受理渠道 api_key）")
-async def create(request: Request, st: StateDep, session: SessionDep, client: ClientDep, settings: SettingsDep,
-                 district: DistrictDep):
+async def create(request: Request, st: StateDep, settings: SettingsDep, district: DistrictDep):
     """Stored and started exactly as ``/intake/{channel}`` does; answers with the case code."""
     try:
         f = await _fields(request)
@@ -203,9 +202,8 @@ async def create(request: Request, st: StateDep, session: SessionDep, client: Cl
     except ValidationError as err:
         fields = dict.fromkeys(str(e["loc"][0]) for e in err.errors())
         return error(400, "请求内容不合规：" + "；".join(FIELD_PROBLEMS.get(k, k) for k in fields))
-    stored, _ = store_report(session, district, Channel.MINI_PROGRAM, body.model_dump())
-    if not stored.workflow_started:
-        await start_case(client, settings, session, stored)  # Temporal down: the relay starts it later
+    # Temporal down: stored all the same, and the relay starts it later.
+    stored = (await accept(st.client, settings, st.db, district, Channel.MINI_PROGRAM, body.model_dump())).report
     # The answer goes back to the reporter's own app, so it may carry the evaluation link.
     link = f"{settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}"
     created = RequestCreated(service_request_id=stored.case_code,

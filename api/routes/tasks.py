@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func
 from sqlmodel import select
 
-from api.deps import ClientDep, SessionDep, StaffDep, UnitStaffDep
+from api.deps import SessionDep, StaffDep, StateDep, UnitStaffDep
 from api.errors import ApiError
-from api.queries import ack, handle
+from api.queries import ack
+from api.updates import IdempotencyKey, apply
 from api.schemas import Ack, CompleteBody, ExtensionBody, NoteBody, Page, ProgressBody, ReasonBody, TaskItem
 from domain.messages import Completion, ExtensionRequest, ProgressReport, ReturnTask, UnitAction
 from domain.vocabulary import Role
 from store.tables import CaseRow, Report, TaskRow
-from workflows.complaint import ComplaintWorkflow as W
+from workflows.complaint import ComplaintWorkflow
 
 router = APIRouter(tags=["tasks"])
 ACTIVE = ("open", "signed")
@@ -46,28 +47,28 @@ def inbox(unit: str, p: StaffDep, session: SessionDep,
 
 
 @router.post("/cases/{code}/sign", response_model=Ack, summary="签收")
-async def sign(code: str, body: NoteBody, p: UnitStaffDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.sign_for, UnitAction(actor=p.actor(), note=body.note)))
+async def sign(code: str, body: NoteBody, p: UnitStaffDep, s: StateDep, key: IdempotencyKey):
+    return ack(await apply(s, code, ComplaintWorkflow.sign_for, UnitAction(actor=p.actor(), note=body.note), key))
 
 
 @router.post("/cases/{code}/return", response_model=Ack, summary="退单（说明理由）")
-async def return_task(code: str, body: ReasonBody, p: UnitStaffDep, session: SessionDep, client: ClientDep):
-    return ack(await handle(client, session, code).execute_update(W.return_task, ReturnTask(actor=p.actor(), reason=body.reason)))
+async def return_task(code: str, body: ReasonBody, p: UnitStaffDep, s: StateDep, key: IdempotencyKey):
+    return ack(await apply(s, code, ComplaintWorkflow.return_task, ReturnTask(actor=p.actor(), reason=body.reason), key))
 
 
 @router.post("/cases/{code}/progress", response_model=Ack, summary="反馈办理进展")
-async def progress(code: str, body: ProgressBody, p: UnitStaffDep, session: SessionDep, client: ClientDep):
+async def progress(code: str, body: ProgressBody, p: UnitStaffDep, s: StateDep, key: IdempotencyKey):
     arg = ProgressReport(actor=p.actor(), note=body.note, photos=body.photos)
-    return ack(await handle(client, session, code).execute_update(W.report_progress, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.report_progress, arg, key))
 
 
 @router.post("/cases/{code}/extension", response_model=Ack, summary="申请延期")
-async def extension(code: str, body: ExtensionBody, p: UnitStaffDep, session: SessionDep, client: ClientDep):
+async def extension(code: str, body: ExtensionBody, p: UnitStaffDep, s: StateDep, key: IdempotencyKey):
     arg = ExtensionRequest(actor=p.actor(), extra=body.extra, reason=body.reason)
-    return ack(await handle(client, session, code).execute_update(W.request_extension, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.request_extension, arg, key))
 
 
 @router.post("/cases/{code}/complete", response_model=Ack, summary="办结（主办）或反馈会办结果")
-async def complete(code: str, body: CompleteBody, p: UnitStaffDep, session: SessionDep, client: ClientDep):
+async def complete(code: str, body: CompleteBody, p: UnitStaffDep, s: StateDep, key: IdempotencyKey):
     arg = Completion(actor=p.actor(), result=body.result, photos=body.photos)
-    return ack(await handle(client, session, code).execute_update(W.complete_task, arg))
+    return ack(await apply(s, code, ComplaintWorkflow.complete_task, arg, key))

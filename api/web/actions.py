@@ -8,6 +8,7 @@ rejection comes back as the validator's own Chinese message on the page, never a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -15,14 +16,14 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlmodel import Session
-from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
 from api.auth import Principal
-from api.deps import ClientDep, DistrictDep, SessionDep
+from api.deps import StateDep
 from api.errors import ApiError, from_update_failure
-from api.queries import handle, report_or_404
+from api.queries import load_case
+from api.updates import KEY_PATTERN, apply
 from api.web.session import CENTER_ROLES, ROLE_LABELS, ViewerDep, safe_local, same_origin, to_login
 from domain.district import District, UnknownCode
 from domain.messages import (
@@ -44,6 +45,7 @@ from domain.messages import (
 )
 from domain.policy import Duration, DurationUnit
 from domain.vocabulary import Role, Step, Verdict, WarningLevel
+from store.db import Database
 from workflows.complaint import ComplaintWorkflow as W
 
 router = APIRouter(include_in_schema=False)
@@ -66,8 +68,7 @@ Built = tuple[Any, Any, str]  # (workflow update or signal, its argument, the su
 @dataclass(frozen=True)
 class Action:
     roles: tuple[Role, ...]
-    build: Callable[[Form, Principal, District, Session], Built]
-    signal: bool = False
+    build: Callable[[Form, Principal, District, Database], Built]  # blocking: runs in the database pool
 
 
 def text(form: Form, field: str, label: str, least: int = 0, most: int = 1000) -> str:
@@ -79,7 +80,7 @@ def text(form: Form, field: str, label: str, least: int = 0, most: int = 1000) -
     return value
 
 
-def _register(f: Form, p: Principal, d: District, _: Session) -> Built:
+def _register(f: Form, p: Principal, d: District, _: Database) -> Built:
     category = text(f, "category", "事件分类", 1, 40)
     level = str(f.get("level") or "").strip()
     try:
@@ -92,13 +93,13 @@ def _register(f: Form, p: Principal, d: District, _: Session) -> Built:
     return W.register, Registration(actor=p.actor(), category=category, level=chosen), "已立案，并已按分类自动派遣"
 
 
-def _duplicate(f: Form, p: Principal, _: District, session: Session) -> Built:
+def _duplicate(f: Form, p: Principal, _: District, db: Database) -> Built:
     primary = text(f, "primary", "主案编码", 1, 40)
-    report_or_404(session, primary)
+    load_case(db, primary)
     return W.mark_duplicate, MarkDuplicate(actor=p.actor(), primary=primary), f"已作为重复件关联到主案 {primary}"
 
 
-def _reassign(f: Form, p: Principal, d: District, _: Session) -> Built:
+def _reassign(f: Form, p: Principal, d: District, _: Database) -> Built:
     unit = text(f, "unit", "承办单位", 1, 40)
     try:
         d.unit(unit)
@@ -163,7 +164,7 @@ ACTIONS: dict[str, Action] = {
     "duplicate": Action(SUPERVISOR, _duplicate),
     "reassign": Action(SUPERVISOR, _reassign),
     "escalate": Action(SUPERVISOR, _note(W.escalate, "提级说明", "已提级督办")),
-    "urge": Action(SUPERVISOR, _note(W.urge, "催办内容", "已催办"), signal=True),
+    "urge": Action(SUPERVISOR, _note(W.urge_unit, "催办内容", "已催办")),
     "decide_extension": Action(SUPERVISOR, _decide),
     "verify": Action(VERIFIERS, _verify),
     "reopen": Action(SUPERVISOR, _note(W.reopen, "重办说明", "已重新办理，退回原承办单位")),
@@ -227,8 +228,7 @@ def _allowed(p: Principal, roles: tuple[Role, ...]) -> None:
 
 
 @router.post("/cases/{code}/actions/{name}")
-async def act(code: str, name: str, request: Request, p: ViewerDep, session: SessionDep, client: ClientDep,
-              district: DistrictDep):
+async def act(code: str, name: str, request: Request, p: ViewerDep, s: StateDep):
     if p is None:
         return to_login(request)
     form = await request.form()
@@ -238,23 +238,19 @@ async def act(code: str, name: str, request: Request, p: ViewerDep, session: Ses
     action = ACTIONS.get(name)
     if action is None:
         return flash(back, error="未知操作")
+    key = str(form.get("idempotency_key") or "")
     try:
         _allowed(p, action.roles)
-        ref, arg, ok = action.build(form, p, district, session)
-        target = handle(client, session, code)
-        if action.signal:
-            await target.signal(ref, arg)
-        else:
-            await target.execute_update(ref, arg)
+        if not re.fullmatch(KEY_PATTERN, key):
+            raise FormError("页面已过期，请刷新后重试")
+        ref, arg, ok = await s.db.run(action.build, form, p, s.district, s.db)
+        await apply(s, code, ref, arg, key)
     except (FormError, ApiError) as err:
         return flash(back, error=err.message)
     except WorkflowUpdateFailedError as err:
         return flash(back, error=from_update_failure(err).message)
     except ValidationError:
         return flash(back, error="填写内容不合规，请检查后重试")
-    except RPCTimeoutOrCancelledError:
-        return flash(back, error="操作超时，请稍后刷新查看结果")
-    except RPCError as err:
-        gone = err.status == RPCStatusCode.NOT_FOUND
-        return flash(back, error="案件不存在或已归档" if gone else "流程服务暂时不可用，请稍后重试")
+    except RPCError:
+        return flash(back, error="流程服务暂时不可用，请稍后重试")
     return flash(back, ok=ok)

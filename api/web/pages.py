@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClientDep, DistrictDep, SessionDep, SettingsDep, StateDep
+from api.deps import DistrictDep, SessionDep, StateDep
 from api.errors import ApiError
 from api.routes import cases, stats as stats_route, tasks
 from api.web import actions, assets
@@ -120,18 +120,17 @@ def board(request: Request, p: ViewerDep, session: SessionDep, district: Distric
 
 
 @router.get("/cases/{code}")
-async def case_page(code: str, request: Request, p: ViewerDep, session: SessionDep, client: ClientDep,
-                    settings: SettingsDep, district: DistrictDep):
+async def case_page(code: str, request: Request, p: ViewerDep, s: StateDep):
     if p is None:
         return to_login(request)
     try:
-        detail = await cases.detail(code, p, session, client, settings)
+        detail = await cases.detail(code, p, s)
     except ApiError as err:
         return denied(request, p, err.message, status=err.status)
     except RPCError as err:
         gone = err.status == RPCStatusCode.NOT_FOUND
         return denied(request, p, "案件不存在或已归档" if gone else "流程服务暂时不可用，请稍后重试", status=404 if gone else 503)
-    v = detail.workflow
+    v, district = detail.workflow, s.district
     back = "/ui/board" if p.role in BOARD_ROLES else "/ui/inbox"
     return render(request, "case.html", p, district, title=f"案件 {code}", code=code, d=detail, v=v, back=back,
                   actions=actions.available(v, p), categories=district.categories,

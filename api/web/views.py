@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import hashlib
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -101,7 +103,8 @@ templates.env.filters.update(bj=bj, step_label=step_label, event_label=event_lab
                              verdict_label=verdict_label, level_label=level_label, duration_label=duration_label)
 templates.env.globals.update(CHANNEL_LABELS=CHANNEL_LABELS, LAMPS=LAMPS, TASK_STATUS=TASK_STATUS, AWAITING=AWAITING,
                              TIMERS=TIMERS, DURATION_UNITS=DURATION_UNITS, STEP_LABELS={s.value: label for s, label in STEP_LABELS.items()},
-                             KIND_LABELS={k.value: label for k, label in KIND_LABELS.items()})
+                             KIND_LABELS={k.value: label for k, label in KIND_LABELS.items()},
+                             new_key=lambda: uuid.uuid4().hex)  # one Idempotency-Key per rendered form: a re-post applies once
 
 
 @lru_cache(maxsize=16)
