@@ -128,5 +128,12 @@ class Database:
             self.writer.dispose()
 
 
+SCHEMA_LOCK = 7233_0001  # PostgreSQL advisory lock: the worker and the API may start together
+
+
 def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Create missing tables; safe when several processes do it at once (one after the other)."""
+    with engine.begin() as conn:  # SQLite: the writer's BEGIN IMMEDIATE serializes it already
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        SQLModel.metadata.create_all(conn)

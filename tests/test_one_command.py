@@ -3,15 +3,20 @@ Ctrl-C, and on the next start finds the case where it was."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
+
+from tests.support import eventually
 
 KEYS = {"intake": "dev-intake", "supervisor": "dev-supervisor", "unit": "dev-unit-D-JJ"}
 
@@ -93,5 +98,57 @@ def test_one_command_keeps_open_cases_across_a_restart(tmp_path):
         assert detail["workflow"]["lead_unit"] == "D-JJ" and detail["summary"]["lead_unit"] == "D-JJ"
         r = system.call("POST", f"/cases/{code}/sign", "unit", json={})
         assert r.status_code == 200 and r.json()["step"] == "handle", r.text  # the case carries on
+    finally:
+        assert system.stop() == 0, system.log()
+
+
+async def test_sigterm_during_a_burst_stops_within_15s_and_keeps_every_confirmed_action(tmp_path):
+    system = System(tmp_path)
+    system.start()
+    answers: list[tuple[str, int]] = []
+    try:
+        codes = []
+        for n in range(10):
+            r = system.call("POST", "/intake/hotline_12345", "intake", json={
+                "channel_ref": f"burst-{n}", "name": "王五", "phone": "13700001111", "grid": "G-LS-XL-01",
+                "description": "小区门口车辆违规停放，影响通行"})
+            code = r.json()["case_code"]
+            assert system.call("POST", f"/cases/{code}/register", "supervisor", json={"category": "JM-002"}).status_code == 200
+            assert system.call("POST", f"/cases/{code}/sign", "unit", json={}).status_code == 200
+            codes.append(code)
+
+        async with httpx.AsyncClient(base_url=system.url, trust_env=False, timeout=30) as http:
+            async def progress(note: str) -> None:
+                try:
+                    r = await http.post(f"/cases/{note.split('#')[0]}/progress", json={"note": note},
+                                        headers={"X-API-Key": KEYS["unit"], "Idempotency-Key": uuid.uuid4().hex})
+                    answers.append((note, r.status_code))
+                except httpx.TransportError:
+                    answers.append((note, 0))  # cut off by the shutdown: unknown, and not promised
+
+            burst = [asyncio.create_task(progress(f"{code}#{n}")) for n in range(10) for code in codes]
+            await eventually(lambda: len(answers) >= 10, timeout=30, interval=0.05)
+            began = time.monotonic()
+            system.proc.send_signal(signal.SIGTERM)
+            code_at_exit = await asyncio.to_thread(system.proc.wait, 20)
+            took = time.monotonic() - began
+            system.proc = None
+            await asyncio.gather(*burst)
+        assert took < 15, f"dev took {took:.1f}s to stop\n{system.log()}"
+        assert code_at_exit == 0, system.log()
+        assert port_free(system.temporal) and port_free(system.api)
+    finally:
+        if system.proc:
+            system.stop()
+
+    confirmed = [note for note, status in answers if 200 <= status < 300]
+    assert confirmed and {status for _, status in answers} <= {0, 200, 503}, answers
+    system.start()
+    try:
+        for code in codes:
+            timeline = system.call("GET", f"/cases/{code}", "supervisor").json()["workflow"]["timeline"]
+            notes = Counter(e["note"] for e in timeline if e["kind"] == "progress")
+            assert all(count == 1 for count in notes.values()), notes
+            assert {note for note in confirmed if note.startswith(f"{code}#")} <= set(notes), (confirmed, notes)
     finally:
         assert system.stop() == 0, system.log()
