@@ -384,7 +384,7 @@ class _Run:
             try:
                 async with self.requests:
                     r = await self.http.request(method, path, headers=headers, json=body, params=params)
-            except httpx.ConnectError as err:  # never reached the server: safe to repeat
+            except httpx.TransportError as err:  # no answer: safe to repeat (an action keeps its Idempotency-Key)
                 if attempt == 5:
                     raise Abort(f"{method} {path}: {err}") from None
             else:

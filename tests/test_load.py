@@ -51,8 +51,16 @@ class HealthWatch(threading.Thread):
 
 
 async def post(http: httpx.AsyncClient, path: str, api_key: str, body: dict, key: str | None = None) -> httpx.Response:
+    """POST, sent again if no answer came (e.g. a keep-alive connection the server was closing):
+    safe, because an action keeps its Idempotency-Key and a report its channel_ref."""
     headers = {"X-API-Key": api_key, "Idempotency-Key": key or uuid.uuid4().hex}
-    return await http.post(path, json=body, headers=headers, timeout=60)
+    for attempt in range(3):
+        try:
+            return await http.post(path, json=body, headers=headers, timeout=60)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def confirmed(http: httpx.AsyncClient, path: str, api_key: str, body: dict) -> tuple[list[int], httpx.Response]:
@@ -70,9 +78,9 @@ async def confirmed(http: httpx.AsyncClient, path: str, api_key: str, body: dict
 
 async def intake_burst(http: httpx.AsyncClient) -> list[str]:
     async def one(i: int) -> httpx.Response:
-        return await post(http, "/intake/hotline_12345", "k-intake", {
-            "channel_ref": f"rush-{i}-{uuid.uuid4().hex[:6]}", "name": "王五", "phone": "13700001111", "grid": "G-LS-XL-01",
-            "description": f"早高峰第{i}件：小区门口车辆违规停放，影响通行"})
+        report = {"channel_ref": f"rush-{i}-{uuid.uuid4().hex[:6]}", "name": "王五", "phone": "13700001111",
+                  "grid": "G-LS-XL-01", "description": f"早高峰第{i}件：小区门口车辆违规停放，影响通行"}
+        return await post(http, "/intake/hotline_12345", "k-intake", report)
 
     answers = await asyncio.gather(*(one(i) for i in range(INTAKES)))
     assert {r.status_code for r in answers} <= {202, 503}, Counter(r.status_code for r in answers)
@@ -110,14 +118,15 @@ async def test_a_morning_rush_wedges_nothing_and_loses_no_action(kind, tmp_path)
                                      limits=httpx.Limits(max_connections=500)) as http:
             watch = HealthWatch(stack.url)
             watch.start()
-            codes = await intake_burst(http)
-            cases = codes[:CASES]
-            await asyncio.gather(*(handled(http, code) for code in cases))
-
-            notes = [f"{code}#{n}" for code in cases for n in range(NOTES_PER_CASE)]
-            results = await asyncio.gather(*(confirmed(http, f"/cases/{note.split('#')[0]}/progress", "k-D-JJ", {"note": note})
-                                             for note in notes))
-            watch.stop()
+            try:
+                codes = await intake_burst(http)
+                cases = codes[:CASES]
+                await asyncio.gather(*(handled(http, code) for code in cases))
+                notes = [f"{code}#{n}" for code in cases for n in range(NOTES_PER_CASE)]
+                results = await asyncio.gather(*(confirmed(http, f"/cases/{note.split('#')[0]}/progress", "k-D-JJ",
+                                                           {"note": note}) for note in notes))
+            finally:
+                watch.stop()
 
         every_status = Counter(s for statuses, _ in results for s in statuses)
         assert set(every_status) <= {200, 503}, every_status
