@@ -1,0 +1,1 @@
+"""closeloop benchmarks: ``python -m bench`` (see bench/__main__.py)."""
