@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     pii_roles: list[Role] = [Role.SUPERVISOR, Role.ADMIN]  # who sees names and phones unmasked
     intake_retry_seconds: float = 5.0  # how often reports not yet started are retried
+    # How long an intake waits for its workflow to start before answering 202 "queued" (the report is
+    # stored; the start carries on). Keeps intake fast while Temporal is busy.
+    intake_start_wait_seconds: float = 0.02
     # How long an action waits for the workflow to apply it and project it; past this it answers
     # 503 ActionUnconfirmed and the caller retries with the same Idempotency-Key.
     action_timeout_seconds: float = 15.0

@@ -41,9 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Lazy: the API starts (and stores reports) even while Temporal is down.
         client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                       data_converter=pydantic_data_converter, lazy=True)
-        app.state.closeloop = AppState(settings, db, District.load(settings.district_file, settings.policy_file), client, settings.keys())
+        district = District.load(settings.district_file, settings.policy_file)
+        app.state.closeloop = AppState(settings, db, district, client, settings.keys())
         stop = asyncio.Event()
-        relay_task = asyncio.create_task(relay(client, settings, db, stop))
+        relay_task = asyncio.create_task(relay(client, settings, db, district, stop))
         try:
             yield
         finally:
@@ -52,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             db.dispose()
 
     app = FastAPI(title="closeloop 诉求六步闭环", version="0.1.0", openapi_tags=TAGS, lifespan=lifespan,
-                  responses={401: {"model": errors.ErrorResponse}, 403: {"model": errors.ErrorResponse},
-                             422: {"model": errors.ErrorResponse}})
+                  responses={status: {"model": errors.ErrorResponse, "description": meaning}
+                             for status, meaning in errors.DOCUMENTED.items()})
     errors.install(app)
     for module in (intake, open311, tasks, cases, citizen, stats, pages):
         app.include_router(module.router)

@@ -31,6 +31,8 @@ from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger("closeloop.intake")
 BEIJING_OFFSET = 8 * 3600
+_STARTING: set[asyncio.Task] = set()  # starts that outlived their intake request (kept from GC)
+RECODE_LIMIT = 10_000  # codes skipped in a row before giving up: more than a day's worth lost
 
 
 def next_case_code(session: Session, district: District, now: datetime) -> str:
@@ -71,23 +73,54 @@ def mark_started(db: Database, report_id: int) -> None:
         session.execute(update(Report).where(Report.id == report_id).values(workflow_started=True))
 
 
-async def start_case(client: Client, settings: Settings, db: Database, report: Report) -> bool:
-    """Start the report's workflow (idempotent); True once it exists. Temporal down: False."""
-    inp = ComplaintInput(case_code=report.case_code, channel=Channel(report.channel), grid=report.grid,
-                         category_hint=report.category_hint, reported_at=report.received_at)
-    try:
-        await client.start_workflow(
-            ComplaintWorkflow.run, inp, id=report.case_code, task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran and ended already: started it is
-    except Exception as err:  # Temporal unreachable: the relay tries again
-        log.warning("case %s stored, workflow not started yet: %s", report.case_code, err)
-        return False
-    await db.run(mark_started, db, report.id)
-    return True
+def recode(db: Database, district: District, report_id: int) -> Report:
+    """Give the report the next case code: its own is taken by a workflow the database forgot
+    (the database was restored to an earlier state while Temporal kept running). Blocking."""
+    with db.writing() as session:
+        report = session.get(Report, report_id)
+        old, report.case_code = report.case_code, next_case_code(session, district, datetime.now(timezone.utc))
+        log.warning("case code %s is taken by an older workflow; report %s is now %s", old, report_id, report.case_code)
+        return report
+
+
+async def _is_ours(client: Client, report: Report) -> bool:
+    """Whether the existing workflow with the report's code was started for this very report."""
+    handle = client.get_workflow_handle(report.case_code)
+    async for event in handle.fetch_history_events():
+        (started,) = await client.data_converter.decode(event.workflow_execution_started_event_attributes.input.payloads,
+                                                        [ComplaintInput])
+        return started.channel.value == report.channel and started.reported_at == _utc(report.received_at)
+    return False
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+async def start_case(client: Client, settings: Settings, db: Database, district: District, report: Report) -> Report | None:
+    """Start the report's workflow; the report as started (its code may have changed, see
+    :func:`recode`), or None while Temporal is unreachable (the relay tries again)."""
+    for _ in range(RECODE_LIMIT):
+        inp = ComplaintInput(case_code=report.case_code, channel=Channel(report.channel), grid=report.grid,
+                             category_hint=report.category_hint, reported_at=_utc(report.received_at))
+        try:
+            await client.start_workflow(ComplaintWorkflow.run, inp, id=report.case_code, task_queue=settings.task_queue,
+                                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            try:
+                if not await _is_ours(client, report):  # a retry of ours is started already: that is fine
+                    report = await db.run(recode, db, district, report.id)
+                    continue
+            except Exception as err:
+                log.warning("case %s: could not check the existing workflow yet: %s", report.case_code, err)
+                return None
+        except Exception as err:  # Temporal unreachable: the relay tries again
+            log.warning("case %s stored, workflow not started yet: %s", report.case_code, err)
+            return None
+        await db.run(mark_started, db, report.id)
+        return report
+    raise RuntimeError(f"report {report.id}: {RECODE_LIMIT} case codes in a row were taken")
 
 
 @dataclass(frozen=True)
@@ -101,8 +134,16 @@ async def accept(client: Client, settings: Settings, db: Database, district: Dis
                  fields: dict) -> Accepted:
     """Store the report, then start its workflow; a report stored but not started is relayed later."""
     report, new = await db.run(store_report, db, district, channel, fields)
-    started = report.workflow_started or await start_case(client, settings, db, report)
-    return Accepted(report, new, started)
+    if report.workflow_started:
+        return Accepted(report, new, True)
+    # The report is stored: that is what 202 promises. The start gets a short wait; past it the
+    # caller hears "queued" and the start carries on (and the relay would retry it).
+    starting = asyncio.create_task(start_case(client, settings, db, district, report))
+    _STARTING.add(starting)
+    starting.add_done_callback(_STARTING.discard)
+    done, _ = await asyncio.wait({starting}, timeout=settings.intake_start_wait_seconds)
+    started = starting.result() if done else None
+    return Accepted(started or report, new, started is not None)
 
 
 def _pending(db: Database) -> list[Report]:
@@ -112,12 +153,12 @@ def _pending(db: Database) -> list[Report]:
         ).scalars().all())
 
 
-async def relay(client: Client, settings: Settings, db: Database, stop: asyncio.Event) -> None:
+async def relay(client: Client, settings: Settings, db: Database, district: District, stop: asyncio.Event) -> None:
     """Start every stored report whose workflow does not exist yet, until ``stop`` is set."""
     while not stop.is_set():
         try:
             for report in await db.run(_pending, db):
-                if stop.is_set() or not await start_case(client, settings, db, report):
+                if stop.is_set() or not await start_case(client, settings, db, district, report):
                     break
         except Exception:  # the database may be briefly away too; keep the loop alive
             log.exception("intake relay round failed")

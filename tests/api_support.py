@@ -54,7 +54,9 @@ async def api_stack(engine: Engine, env: WorkflowEnvironment, district: District
                     **settings_overrides) -> AsyncIterator[Stack]:
     target = env.client.service_client.config.target_host
     settings = Settings(**{"task_queue": f"api-{uuid.uuid4().hex[:8]}", "database_url": str(engine.url), "temporal_address": target,
-                           "api_keys": KEYS, "intake_retry_seconds": 0.2, **settings_overrides})
+                           "api_keys": KEYS, "intake_retry_seconds": 0.2,
+                           "intake_start_wait_seconds": 10.0,  # "started" in the answer, whatever the machine's load
+                           **settings_overrides})
     app = create_app(settings)
     async with build_worker(env.client, settings, engine, district=district), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
