@@ -239,6 +239,7 @@ class CaseView(BaseModel):
     closed_at: datetime | None = None
     close_reason: str | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    timeline_omitted: int = Field(0, description="earliest entries left out of a live view (the projection holds all)")
 
     @property
     def seq(self) -> int:

@@ -7,6 +7,7 @@ retried with the same key — even across a worker outage.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -98,3 +99,23 @@ async def test_an_unconfirmed_action_answers_503_and_its_retry_is_applied_once(e
             await eventually(retried, timeout=60, interval=0.5)
             assert await timeline_notes(http, code, "progress") == ["现场已清理"]
             assert await eventually(lambda: projected_notes(engine, code, "progress") == ["现场已清理"])
+
+
+async def test_an_escalation_that_loses_a_race_with_completion_answers_409_not_a_silent_200(engine, dev_env):
+    async with api_stack(engine, dev_env) as s:
+        outcomes = []
+        for attempt in range(6):
+            code = await handling(s.http)
+            note = f"race-{attempt}-{uuid.uuid4().hex[:6]}"
+            escalated, completed = await asyncio.gather(
+                s.http.post(f"/cases/{code}/escalate", json={"note": note}, headers=with_key("k-supervisor", uuid.uuid4().hex)),
+                s.http.post(f"/cases/{code}/complete", json={"result": "已清理完毕"}, headers=with_key("k-D-JJ", uuid.uuid4().hex)))
+            notes = await timeline_notes(s.http, code, "escalated")
+            recorded = any(note in n for n in notes)
+            if escalated.status_code == 200:
+                assert recorded, (notes, escalated.text)  # a 2xx is on the timeline
+            else:
+                assert escalated.status_code == 409 and escalated.json()["error"]["code"] == "WrongStep", escalated.text
+                assert not recorded and completed.status_code == 200
+            outcomes.append(escalated.status_code)
+        assert set(outcomes) <= {200, 409}

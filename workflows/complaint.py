@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
     from domain.commands import ClockRequest, DeadlineRequest, Notice, PlanRequest, ProjectionInput, UnitRef
     from domain.errors import Rejection
+    from domain.limits import TIMELINE_VIEW_MAX
     from domain.messages import (
         CaseView,
         Clock,
@@ -49,9 +50,9 @@ with workflow.unsafe.imports_passed_through():
         UpdateAck,
         Verification,
     )
-    from domain.vocabulary import WarningLevel
+    from domain.vocabulary import STEP_LABELS, EventKind, WarningLevel
     from workflows.case import Case
-    from workflows.core import Dispatch, Effect, Escalate, Extend, LinkPrimary, Notify, Plan, Reclock, StartTimer
+    from workflows.core import Dispatch, Effect, Escalate, Extend, LinkPrimary, Notify, Plan, Reclock, StartTimer, reject
 
 # Activities retry until they succeed (a database outage pauses the case, it does not fail it);
 # only business errors stop them.
@@ -59,6 +60,7 @@ RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_t
 ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY)
 LOCAL_ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=10), retry_policy=RETRY)
 LEAN_EFFECTS = "lean-effects"
+ESCALATION_RACE = "escalation-race-answers-409"
 
 
 @workflow.defn
@@ -189,8 +191,13 @@ class ComplaintWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
-        """Current step, assignee, deadlines and lamp, counters and the full timeline."""
-        return self.case.v
+        """Current step, assignee, deadlines and lamp, counters and the latest timeline entries:
+        at most TIMELINE_VIEW_MAX, so the answer never outgrows a gRPC message however long the case."""
+        state = self.case.v
+        omitted = max(0, len(state.timeline) - TIMELINE_VIEW_MAX)
+        if not omitted:
+            return state
+        return state.model_copy(update={"timeline": state.timeline[omitted:], "timeline_omitted": omitted})
 
     @workflow.signal
     def urge(self, s: SupervisorAction) -> None:
@@ -316,9 +323,15 @@ class ComplaintWorkflow:
 
     @workflow.update
     async def escalate(self, s: SupervisorAction) -> UpdateAck:
-        """提级 now, without waiting for the ladder."""
+        """提级 now, without waiting for the ladder. If the case moved on before the escalation
+        ran (the unit completed it meanwhile), the supervisor hears so instead of a silent 200."""
+        before = self.case.v.seq
         self.case.escalate_now(s, workflow.now())
-        return await self._settled()
+        ack = await self._settled()
+        if workflow.patched(ESCALATION_RACE) and not any(
+                e.kind == EventKind.ESCALATED and e.seq > before for e in self.case.v.timeline):
+            raise reject(Rejection.WRONG_STEP, f"案件已进入{STEP_LABELS[self.case.v.step]}，提级未执行")
+        return ack
 
     @escalate.validator
     def _escalate(self, s: SupervisorAction) -> None:
