@@ -20,9 +20,17 @@ OPEN_STEPS = ("dispatch", "handle")
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 
+YEARS = range(2000, 2100)  # query times outside these years are input errors, not dates to compute with
+
+
 def aware(at: datetime | None) -> datetime | None:
-    """Query times without an offset are Beijing time, as people at the center mean them."""
-    return at.replace(tzinfo=BEIJING) if at is not None and at.tzinfo is None else at
+    """Query times without an offset are Beijing time, as people at the center mean them.
+    Times outside 2000–2099 answer 422 (year 1 or 9999 would overflow date arithmetic)."""
+    if at is None:
+        return None
+    if at.year not in YEARS:
+        raise ApiError(422, "InvalidInput", f"时间超出范围（{YEARS.start}–{YEARS.stop - 1} 年）：{at.isoformat()}")
+    return at.replace(tzinfo=BEIJING) if at.tzinfo is None else at
 
 
 def summary(row: CaseRow, now: datetime | None = None) -> CaseSummary:

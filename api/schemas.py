@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from domain.limits import ADDRESS_MAX, NAME_MAX, PROGRESS_MAX, RESULT_MAX, Code, CoUnits, Note, Photos, Reason, text
 from domain.messages import CaseView, TimelineEntry
 from domain.policy import Duration
 from domain.vocabulary import Verdict, WarningLevel
@@ -18,14 +19,14 @@ PHONE = r"^\+?[0-9]{7,15}$"
 class IntakeReport(BaseModel):
     """一条诉求 as an intake channel sends it."""
 
-    channel_ref: str = Field(min_length=1, max_length=64, description="the channel's own reference (工单号)")
-    name: str = Field("", max_length=40)
+    channel_ref: text(64, min_length=1) = Field(description="the channel's own reference (工单号)")
+    name: text(NAME_MAX) = ""
     phone: str = Field(pattern=PHONE)
-    address: str = Field("", max_length=200)
-    grid: str = Field(description="网格编码")
-    description: str = Field(min_length=5, max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=9)
-    category_hint: str | None = None
+    address: text(ADDRESS_MAX) = ""
+    grid: Code = Field(description="网格编码")
+    description: text(RESULT_MAX, min_length=5)
+    photos: Photos = Field(default_factory=list)
+    category_hint: Code | None = None
 
 
 class IntakeAccepted(BaseModel):
@@ -102,61 +103,65 @@ class Ack(BaseModel):
 # --- action bodies ---------------------------------------------------------------------------
 
 
+# Every text is bounded (domain/limits.py): the workflow never holds more than a person can type.
+
+
 class NoteBody(BaseModel):
-    note: str = Field("", max_length=1000)
+    note: Note = ""
 
 
 class ReasonBody(BaseModel):
-    reason: str = Field(min_length=2, max_length=1000)
+    reason: Reason
 
 
 class ProgressBody(BaseModel):
-    note: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list, max_length=9)
+    note: text(PROGRESS_MAX, min_length=1)
+    photos: Photos = Field(default_factory=list)
 
 
 class ExtensionBody(BaseModel):
     extra: Duration
-    reason: str = Field(min_length=2, max_length=1000)
+    reason: Reason
 
 
 class CompleteBody(BaseModel):
-    result: str = Field(min_length=2, max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=9)
+    result: text(RESULT_MAX, min_length=2)
+    photos: Photos = Field(default_factory=list)
 
 
 class RegisterBody(BaseModel):
-    category: str
+    category: Code
     level: WarningLevel | None = None
-    co_units: list[str] | None = None
+    co_units: CoUnits | None = None
 
 
 class DuplicateBody(BaseModel):
-    primary: str
+    primary: Code
 
 
 class ReassignBody(BaseModel):
-    unit: str
-    co_units: list[str] = Field(default_factory=list)
+    unit: Code
+    co_units: CoUnits = Field(default_factory=list)
     binding: bool = False
-    note: str = ""
+    note: Note = ""
 
 
 class DecisionBody(BaseModel):
     approve: bool
-    note: str = ""
+    note: Note = ""
 
 
 class VerifyBody(BaseModel):
     passed: bool
-    note: str = ""
-    photos: list[str] = Field(default_factory=list, max_length=9)
+    note: Note = ""
+    photos: Photos = Field(default_factory=list)
 
 
 class CitizenVerdict(BaseModel):
-    token: str = Field(min_length=8, max_length=64, description="the token from the citizen's tracking link")
+    token: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
+                       description="the token from the citizen's tracking link")
     verdict: Verdict
-    comment: str = Field("", max_length=1000)
+    comment: Note = ""
 
 
 class Progress(BaseModel):

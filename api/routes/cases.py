@@ -27,6 +27,7 @@ from api.schemas import (
     VerifyBody,
 )
 from domain.district import UnknownCode
+from domain.limits import CODE_MAX, PAGE_MAX
 from domain.messages import (
     CloseCase,
     Decline,
@@ -55,24 +56,25 @@ def _grids_in(district, area: str) -> list[str]:
 
 @router.get("", response_model=Page[CaseSummary], summary="案件列表（筛选、分页）")
 def list_cases(p: StaffDep, session: SessionDep, district: DistrictDep,
-               step: Step | None = None, unit: str | None = None, area: str | None = Query(None, description="镇街/村社/网格编码"),
+               step: Step | None = None, unit: str | None = Query(None, max_length=CODE_MAX),
+               area: str | None = Query(None, max_length=CODE_MAX, description="镇街/村社/网格编码"),
                level: int | None = Query(None, ge=1, le=3), overdue: bool | None = None, channel: Channel | None = None,
                reported_from: datetime | None = None, reported_to: datetime | None = None,
                q: str | None = Query(None, max_length=100, description="诉求描述全文检索"),
                order: Literal["deadline", "reported"] = "reported",
-               page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=200)):
+               page: int = Query(1, ge=1, le=PAGE_MAX), size: int = Query(20, ge=1, le=200)):
     """Supervisors see every case; unit staff only cases their unit leads."""
     stmt = select(CaseRow).join(Report, Report.case_code == CaseRow.case_code)
     if p.role == Role.UNIT_STAFF:
         stmt = stmt.where(CaseRow.lead_unit == p.unit)
     now = datetime.now(timezone.utc)
     reported_from, reported_to = aware(reported_from), aware(reported_to)
-    conditions = [
-        step and CaseRow.step == step.value, unit and CaseRow.lead_unit == unit, level and CaseRow.level == level,
-        channel and CaseRow.channel == channel.value, reported_from and CaseRow.reported_at >= reported_from,
-        reported_to and CaseRow.reported_at < reported_to,
+    filters = [  # a filter left empty (``unit=``) is no filter
+        (step, lambda: CaseRow.step == step.value), (unit, lambda: CaseRow.lead_unit == unit),
+        (level, lambda: CaseRow.level == level), (channel, lambda: CaseRow.channel == channel.value),
+        (reported_from, lambda: CaseRow.reported_at >= reported_from), (reported_to, lambda: CaseRow.reported_at < reported_to),
     ]
-    stmt = stmt.where(*[c for c in conditions if c is not None and c is not False])
+    stmt = stmt.where(*[condition() for value, condition in filters if value])
     if area:
         stmt = stmt.where(CaseRow.grid.in_(_grids_in(district, area)))
     if overdue is not None:

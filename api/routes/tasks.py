@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from api.deps import SessionDep, StaffDep, StateDep, UnitStaffDep
 from api.errors import ApiError
+from domain.limits import PAGE_MAX
 from api.queries import ack
 from api.updates import IdempotencyKey, apply
 from api.schemas import Ack, CompleteBody, ExtensionBody, NoteBody, Page, ProgressBody, ReasonBody, TaskItem
@@ -26,7 +27,7 @@ ACTIVE = ("open", "signed")
 def inbox(unit: str, p: StaffDep, session: SessionDep,
           status: Literal["active", "open", "signed", "done", "returned", "withdrawn", "all"] = "active",
           lamp: Literal["green", "yellow", "red"] | None = None,
-          page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=200)):
+          page: int = Query(1, ge=1, le=PAGE_MAX), size: int = Query(20, ge=1, le=200)):
     """Tasks of one unit, most urgent first. Unit staff see only their own unit."""
     if p.role == Role.UNIT_STAFF and p.unit != unit:
         raise ApiError(403, "WrongUnit", "只能查看本单位的任务")

@@ -25,6 +25,7 @@ from api.errors import ApiError, from_update_failure
 from api.queries import load_case
 from api.updates import KEY_PATTERN, apply
 from api.web.session import CENTER_ROLES, ROLE_LABELS, ViewerDep, safe_local, same_origin, to_login
+from domain.limits import printable
 from domain.district import District, UnknownCode
 from domain.messages import (
     CaseView,
@@ -77,7 +78,10 @@ def text(form: Form, field: str, label: str, least: int = 0, most: int = 1000) -
         raise FormError(f"请填写{label}（至少 {least} 个字）")
     if len(value) > most:
         raise FormError(f"{label}不能超过 {most} 个字")
-    return value
+    try:
+        return printable(value)
+    except ValueError:
+        raise FormError(f"{label}不能包含控制字符") from None
 
 
 def _register(f: Form, p: Principal, d: District, _: Database) -> Built:
