@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -59,6 +59,7 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
 class LiveStack:
     folder: Path
     database_url: str
+    settings: dict[str, str] = field(default_factory=dict)  # more CLOSELOOP_* settings, without the prefix
 
     def __post_init__(self) -> None:
         # A Temporal of its own: case codes restart with each fresh database, workflow IDs must not collide.
@@ -74,6 +75,7 @@ class LiveStack:
         own = {"TEMPORAL_ADDRESS": self.temporal_address, "DATABASE_URL": self.database_url, "TASK_QUEUE": self.task_queue,
                "API_PORT": str(self.api_port), "API_KEYS_FILE": str(self.folder / "keys.json"), "INTAKE_RETRY_SECONDS": "0.2"}
         keep = {k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")}
+        own.update(self.settings)
         return {**keep, **{f"CLOSELOOP_{k}": v for k, v in own.items()}, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1"}
 
     def start(self, name: str) -> None:
@@ -101,6 +103,12 @@ class LiveStack:
             raise AssertionError(f"{name} ignored SIGTERM for {timeout}s\n{self.log(name)}")
         return time.monotonic() - began
 
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown, nothing flushed — what a crash or an OOM kill does."""
+        child = self.children.pop(name)
+        child.kill()
+        child.wait()
+
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")[-4000:]
 
@@ -120,8 +128,8 @@ class LiveStack:
 
 
 @contextmanager
-def live_stack(folder: Path, database_url: str) -> Iterator[LiveStack]:
-    stack = LiveStack(folder, database_url)
+def live_stack(folder: Path, database_url: str, **settings: str) -> Iterator[LiveStack]:
+    stack = LiveStack(folder, database_url, settings)
     try:
         stack.start("temporal")
         stack.start("worker")
