@@ -61,6 +61,12 @@ async def test_a_case_from_each_channel_goes_through_all_six_steps(engine, dev_e
         assert kinds[:3] == ["collected", "accepted", "dispatched"] and kinds[-1] == "closed"
         assert final["summary"]["channel"] == channel and final["summary"]["verdict"] == "satisfied"
 
+        # Archived: the workflow has ended; an action answers 409 WrongStep and the case still reads.
+        await s.client.get_workflow_handle(code).result()
+        late = await s.http.post(f"/cases/{code}/reopen", json={"note": "再看看"}, headers=as_("k-supervisor"))
+        assert late.status_code == 409 and late.json()["error"]["code"] == "WrongStep", late.text
+        assert (await detail(s, code))["workflow"]["step"] == "closed"
+
 
 async def _awaiting(s, code, what):
     return (await detail(s, code))["workflow"]["awaiting"] == what
