@@ -79,12 +79,13 @@ class LiveStack:
         return {**keep, **{f"CLOSELOOP_{k}": v for k, v in own.items()}, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1"}
 
     def start(self, name: str) -> None:
-        """Start ``temporal`` (an in-memory dev server), ``worker`` or ``api``."""
+        """Start ``temporal`` (a dev server on a file in the folder), ``worker`` or ``api``."""
         argv = [sys.executable, "-m", "cli", name]
         if name == "temporal":
             host, _, port = self.temporal_address.rpartition(":")
             argv = [str(DEV_SERVER), "server", "start-dev", "--headless", "--ip", host, "--port", port,
-                    "--http-port", str(free_port()), "--metrics-port", str(free_port()), "--log-level", "error"]
+                    "--http-port", str(free_port()), "--metrics-port", str(free_port()), "--log-level", "error",
+                    "--db-filename", str(self.folder / "temporal.db")]  # file-backed: it survives a kill
         log = open(self.folder / f"{name}.log", "ab")
         self.children[name] = subprocess.Popen(argv, env=self.env(), stdout=log,
                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

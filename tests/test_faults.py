@@ -6,11 +6,14 @@
 - PostgreSQL goes away (its connections refused, through a proxy the test stops): intakes answer
   503 in the error shape with Retry-After, /health says which part is down; once it is back the
   same reports are accepted once each.
+- The Temporal server is SIGKILLed and stays down while every case's deadline passes: once it is
+  back, every rung of the ladder is recorded once for every case.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import uuid
@@ -19,6 +22,7 @@ from collections import Counter
 import httpx
 from sqlalchemy import create_engine, text
 
+from domain.district import DEMO_POLICY
 from tests.live_stack import fresh_database, live_stack
 from tests.support import eventually
 
@@ -185,3 +189,43 @@ async def until_accepted(http: httpx.AsyncClient, ref: str) -> httpx.Response:
         if r.status_code == 202 or time.monotonic() > deadline:
             return r
         await asyncio.sleep(0.5)
+
+
+def storm_policy(folder, minutes: int = 1) -> str:
+    """The demo policy with every rung of the ladder but 提级 at the deadline, ``minutes`` after dispatch."""
+    policy = json.loads(DEMO_POLICY.read_text(encoding="utf-8"))
+    policy["version"] = f"fault-storm-{minutes}m"
+    for clock in policy["levels"].values():
+        clock["limit"]["amount"] = minutes
+        for rung in ("yellow_before", "urge_after", "supervise_after"):
+            clock[rung]["amount"] = 0
+        clock["escalate_after"]["amount"] = 600
+    policy["sign_limit"]["amount"] = minutes
+    path = folder / "storm-policy.json"
+    path.write_text(json.dumps(policy), encoding="utf-8")
+    return str(path)
+
+
+async def test_temporal_sigkill_while_deadlines_fall_due_records_every_rung_once(tmp_path):
+    rungs = ("sign_overdue", "yellow", "red", "ladder_urge", "ladder_supervise")
+    with fresh_database("sqlite", tmp_path) as url, live_stack(tmp_path, url, POLICY_FILE=storm_policy(tmp_path)) as stack:
+        async with httpx.AsyncClient(base_url=stack.url, trust_env=False) as http:
+            codes = [r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"storm-{i}") for i in range(20)))]
+            await asyncio.gather(*(until_confirmed(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"},
+                                                   uuid.uuid4().hex) for code in codes))
+            due = time.monotonic() + 60  # the policy's one minute, from the last registration at the latest
+            stack.kill("temporal")
+            await eventually(lambda: time.monotonic() > due + 5, timeout=90, interval=1)  # the deadlines pass while it is down
+            stack.start("temporal")
+
+        def every_rung_once():
+            engine = create_engine(url)
+            try:
+                with engine.connect() as conn:
+                    found = Counter(conn.execute(text("SELECT case_code, kind FROM timeline")).all())
+            finally:
+                engine.dispose()
+            assert all(found[(code, rung)] <= 1 for code in codes for rung in rungs), found  # never doubled
+            return all(found[(code, rung)] == 1 for code in codes for rung in rungs)
+
+        assert await eventually(every_rung_once, timeout=120, interval=1)
