@@ -114,3 +114,24 @@ def test_a_visit_answer_cannot_be_no_answer():
     with pytest.raises(ApplicationError) as err:
         case.check_visit(Evaluation(actor=Actor(role=Role.CITIZEN), verdict=Verdict.NO_ANSWER))
     assert err.value.type == "InvalidInput"
+
+
+def test_rungs_due_together_fire_together_but_escalation_waits_its_turn():
+    case = dispatched_case()
+    late = T0 + timedelta(days=10)  # every rung is due, 提级 included
+    at, name = case.next_timer()
+    case.fire(name, late)
+    case.fire_due_rungs(late)
+    kinds = [e.kind for e in case.v.timeline]
+    assert [k for k in kinds if k in (EventKind.SIGN_OVERDUE, EventKind.YELLOW, EventKind.RED, EventKind.LADDER_URGE,
+                                      EventKind.LADDER_SUPERVISE)] == [EventKind.SIGN_OVERDUE, EventKind.YELLOW,
+                                                                       EventKind.RED, EventKind.LADDER_URGE,
+                                                                       EventKind.LADDER_SUPERVISE]
+    assert not any(isinstance(e, Escalate) for e in case.effects)  # 提级 fires on its own, its effect drained first
+    assert case.next_timer()[1] == "escalate"
+
+    early = dispatched_case()
+    at, name = early.next_timer()
+    early.fire(name, at)  # only the first rung is due at its own instant
+    early.fire_due_rungs(at)
+    assert [e.kind for e in early.v.timeline].count(EventKind.YELLOW) == 0

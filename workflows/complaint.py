@@ -61,6 +61,7 @@ ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
 LOCAL_ACTIVITY = dict(start_to_close_timeout=timedelta(seconds=10), retry_policy=RETRY)
 LEAN_EFFECTS = "lean-effects"
 ESCALATION_RACE = "escalation-race-answers-409"
+BATCH_RUNGS = "batch-due-rungs"  # rungs due together are projected together
 
 
 @workflow.defn
@@ -77,6 +78,7 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, inp: ComplaintInput) -> CaseView:
         self._lean = workflow.patched(LEAN_EFFECTS)
+        self._batch_rungs = workflow.patched(BATCH_RUNGS)
         while not (self.case.v.step.terminal and not self._has_work() and workflow.all_handlers_finished()):
             await self._drain()
             if self.case.v.step.terminal:
@@ -86,6 +88,8 @@ class ComplaintWorkflow:
             now, due = workflow.now(), self.case.next_timer()
             if due and due[0] <= now:
                 self.case.fire(due[1], now)
+                if self._batch_rungs:
+                    self.case.fire_due_rungs(now)
                 continue
             try:
                 await workflow.wait_condition(self._has_work, timeout=(due[0] - now) if due else None)
