@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import STATUS, Rejection
@@ -106,11 +106,6 @@ def install(app: FastAPI) -> None:
     async def _rejected(_: Request, exc: WorkflowUpdateFailedError):
         e = from_update_failure(exc)
         return _json(e.status, e.code, e.message)
-
-    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
-    async def _slow(_: Request, exc: WorkflowUpdateRPCTimeoutOrCancelledError):
-        # Routes send actions through api.updates, which answers ActionUnconfirmed with the key.
-        return _json(503, "ActionUnconfirmed", "操作尚未得到流程服务确认，请使用同一个 Idempotency-Key 重试", headers=RETRY_AFTER)
 
     @app.exception_handler(RPCError)
     async def _temporal(_: Request, exc: RPCError):

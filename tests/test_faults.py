@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from collections import Counter
 import httpx
 from sqlalchemy import create_engine, text
 
+from bench.storm import storm_policy  # every rung but 提级 at the deadline
 from domain.district import DEMO_POLICY
 from tests.live_stack import fresh_database, live_stack
 from tests.support import eventually
@@ -191,24 +191,10 @@ async def until_accepted(http: httpx.AsyncClient, ref: str) -> httpx.Response:
         await asyncio.sleep(0.5)
 
 
-def storm_policy(folder, minutes: int = 1) -> str:
-    """The demo policy with every rung of the ladder but 提级 at the deadline, ``minutes`` after dispatch."""
-    policy = json.loads(DEMO_POLICY.read_text(encoding="utf-8"))
-    policy["version"] = f"fault-storm-{minutes}m"
-    for clock in policy["levels"].values():
-        clock["limit"]["amount"] = minutes
-        for rung in ("yellow_before", "urge_after", "supervise_after"):
-            clock[rung]["amount"] = 0
-        clock["escalate_after"]["amount"] = 600
-    policy["sign_limit"]["amount"] = minutes
-    path = folder / "storm-policy.json"
-    path.write_text(json.dumps(policy), encoding="utf-8")
-    return str(path)
-
-
 async def test_temporal_sigkill_while_deadlines_fall_due_records_every_rung_once(tmp_path):
     rungs = ("sign_overdue", "yellow", "red", "ladder_urge", "ladder_supervise")
-    with fresh_database("sqlite", tmp_path) as url, live_stack(tmp_path, url, POLICY_FILE=storm_policy(tmp_path)) as stack:
+    with fresh_database("sqlite", tmp_path) as url, live_stack(
+            tmp_path, url, POLICY_FILE=str(storm_policy(DEMO_POLICY, 1, tmp_path / "storm-policy.json"))) as stack:
         async with httpx.AsyncClient(base_url=stack.url, trust_env=False) as http:
             codes = [r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"storm-{i}") for i in range(20)))]
             await asyncio.gather(*(until_confirmed(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"},
