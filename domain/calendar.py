@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -58,7 +58,7 @@ class Deadline(BaseModel):
     def _aware_utc(cls, v: datetime) -> datetime:
         if v.tzinfo is None or v.utcoffset() is None:
             raise ValueError("Deadline.at must be timezone-aware")
-        return v.astimezone(timezone.utc)
+        return v.astimezone(UTC)
 
 
 class BusinessCalendar:

@@ -12,7 +12,7 @@ from domain.policy import Duration, LevelClock, SlaPolicy
 from domain.vocabulary import EventKind, WarningLevel
 
 
-class PlanRequest(BaseModel):
+class RoutingRequest(BaseModel):
     """分流 — route a case by category and area, skipping units that returned it."""
 
     category: str
@@ -22,7 +22,7 @@ class PlanRequest(BaseModel):
     co_units: list[str] | None = None
 
 
-class CasePlan(BaseModel):
+class RoutingDecision(BaseModel):
     lead: str
     co_units: list[str]
     level: WarningLevel
@@ -58,7 +58,7 @@ class ProjectionInput(BaseModel):
     the notices those entries caused (written in the same transaction: a transactional outbox)."""
 
     view: CaseView
-    notices: list["Notice"] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
 
 
 class Audience(str, Enum):

@@ -74,7 +74,7 @@ class District(BaseModel):
     policy: SlaPolicy = DEFAULT_POLICY
 
     @model_validator(mode="after")
-    def _consistent(self) -> "District":
+    def _consistent(self) -> District:
         units = {u.code for u in self.units}
         bad = [u.parent for u in self.units if u.parent and u.parent not in units]
         bad += [c.unit for c in self.categories if c.unit and c.unit not in units]
@@ -96,7 +96,7 @@ class District(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path: Path | str = SAMPLE_DISTRICT, policy: Path | str | None = None) -> "District":
+    def load(cls, path: Path | str = SAMPLE_DISTRICT, policy: Path | str | None = None) -> District:
         """The district from its seed file; ``policy`` replaces its SLA policy (e.g. the demo one)."""
         district = cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
         if policy:
@@ -121,6 +121,11 @@ class District(BaseModel):
             return self._units[code]
         except KeyError:
             raise UnknownCode(f"未知单位: {code}") from None
+
+    def unit_name(self, code: str) -> str:
+        """The unit's name, or its code for a unit since removed from the district file."""
+        unit = self._units.get(code)
+        return unit.name if unit else code
 
     def category(self, code: str) -> Category:
         try:

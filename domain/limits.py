@@ -44,6 +44,15 @@ def text(max_length: int, min_length: int = 0) -> type[str]:
 Note = text(NOTE_MAX)
 Reason = text(NOTE_MAX, min_length=2)
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX, pattern=CODE_PATTERN)]
-PhotoRef = Annotated[str, Field(min_length=1, max_length=PHOTO_REF_MAX), AfterValidator(printable)]
+
+
+def reference(ref: str) -> str:
+    """A photo reference, refused when it is the photo itself (a ``data:`` URI)."""
+    if ref.strip().lower().startswith("data:"):
+        raise ValueError("照片须先上传，这里只填引用（URL 或存储键），不能内嵌图片数据")
+    return printable(ref)
+
+
+PhotoRef = Annotated[str, Field(min_length=1, max_length=PHOTO_REF_MAX), AfterValidator(reference)]
 Photos = Annotated[list[PhotoRef], Field(max_length=PHOTOS_MAX)]
 CoUnits = Annotated[list[Code], Field(max_length=CO_UNITS_MAX)]

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from domain.policy import Duration, SlaPolicy
-from domain.vocabulary import Channel, EventKind, Lamp, Role, Rung, Step, Verdict, WarningLevel
+from domain.vocabulary import Awaiting, Channel, EventKind, Lamp, Role, Rung, Step, TaskStatus, Verdict, WarningLevel
 
 
 class Actor(BaseModel):
@@ -33,6 +33,7 @@ class ComplaintInput(BaseModel):
     grid: str = Field(description="the grid (网格) the problem is in")
     category_hint: str | None = Field(None, description="category the channel suggested")
     reported_at: datetime
+    carried: CarriedCase | None = Field(None, description="the state a long case continues with in its next run")
 
 
 # --- 案件建立 (create) -------------------------------------------------------------------------
@@ -196,7 +197,7 @@ class Task(BaseModel):
     assignment: int
     unit: str
     lead: bool
-    status: str = Field("open", description="open, signed, done, returned, withdrawn")
+    status: TaskStatus = TaskStatus.OPEN
     deadline: datetime | None = None
 
 
@@ -228,9 +229,11 @@ class CaseView(BaseModel):
     reopens: int = 0
     pending_extension: Duration | None = None
     verdict: Verdict | None = None
-    awaiting: str | None = Field(None, description="evaluation, decision, visit: what the case waits for")
+    awaiting: Awaiting | None = Field(None, description="what the case waits for within its step")
     visits: list[Verdict] = Field(default_factory=list)
-    timers: dict[str, datetime] = Field(default_factory=dict, description="pending non-clock timers")
+    timers: dict[str, datetime] = Field(
+        default_factory=dict, description="pending non-clock timers, keyed by TimerName"
+    )
     primary: str | None = None
     duplicates: list[str] = Field(default_factory=list)
     reported_at: datetime
@@ -244,6 +247,21 @@ class CaseView(BaseModel):
     @property
     def seq(self) -> int:
         return self.timeline[-1].seq if self.timeline else 0
+
+
+class CarriedCase(BaseModel):
+    """接续 — what a case whose history grew long carries into its next run (continue-as-new):
+    its state with the latest timeline entries (the projection holds every one), the epoch and
+    timer tokens that keep stale effects out, and the recent update IDs, because Temporal
+    deduplicates an update ID within one run only."""
+
+    state: CaseView
+    epoch: int
+    arming: dict[str, int] = Field(default_factory=dict)
+    applied: list[str] = Field(default_factory=list, description="update IDs applied in earlier runs, newest last")
+
+
+ComplaintInput.model_rebuild()
 
 
 class UpdateAck(BaseModel):

@@ -23,15 +23,25 @@ class DurationUnit(str, Enum):
     MINUTES = "minutes"  # demonstrations and simulations (演示时限), not a statutory unit
 
 
+DURATION_MAX = 100_000  # no limit or extension comes near this many days, hours or minutes
+
+DURATION_UNIT_LABELS = {
+    DurationUnit.WORKING_DAYS: "个工作日",
+    DurationUnit.WORKING_HOURS: "个工作小时",
+    DurationUnit.CALENDAR_DAYS: "天",
+    DurationUnit.HOURS: "小时",
+    DurationUnit.MINUTES: "分钟",
+}
+
+
 class Duration(BaseModel):
     """A limit such as "3 working days"; the business calendar turns it into an instant."""
 
-    amount: int
+    amount: int = Field(ge=-DURATION_MAX, le=DURATION_MAX)  # negative: counted back (the calendar)
     unit: DurationUnit
 
     def __str__(self) -> str:
-        labels = {"working_days": "个工作日", "working_hours": "个工作小时", "calendar_days": "天", "hours": "小时", "minutes": "分钟"}
-        return f"{self.amount}{labels[self.unit.value]}"
+        return f"{self.amount}{DURATION_UNIT_LABELS[self.unit]}"
 
 
 def wd(n: int) -> Duration:

@@ -1,11 +1,17 @@
-"""The one vocabulary of closeloop: every step, channel, verdict and event kind.
+"""The one vocabulary of closeloop: every step, channel, verdict and event kind, the local time
+zone, the role sets and the overdue rule. Chinese labels of these live in ``domain/labels.py``.
 
 Chinese term in each docstring, English identifier everywhere in code, database and API.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from enum import Enum, IntEnum
+
+LOCAL_TZ = timezone(timedelta(hours=8), "CST")
+"""北京时间 — the one local time zone: a fixed offset on purpose (no DST in China), so the
+workflow sandbox needs no tz database. Configurable zones (Open311, the calendar) use settings."""
 
 
 class Step(str, Enum):
@@ -24,6 +30,10 @@ class Step(str, Enum):
     @property
     def terminal(self) -> bool:
         return self in (Step.CLOSED, Step.DECLINED, Step.MERGED)
+
+
+OPEN_STEPS = (Step.DISPATCH, Step.HANDLE)
+"""The steps in which a unit holds the case (its clock runs); plain strings match too (str Enum)."""
 
 
 STEP_LABELS = {
@@ -97,6 +107,41 @@ class Role(str, Enum):
     SYSTEM = "system"  # the workflow's own timers
 
 
+CENTER_ROLES = (Role.SUPERVISOR, Role.ADMIN)  # 综治中心
+VERIFIER_ROLES = (*CENTER_ROLES, Role.VERIFIER)  # who may 核查
+
+
+class Awaiting(str, Enum):
+    """等待 — what a case waits for within its step (``CaseView.awaiting``)."""
+
+    ROUTING = "routing"  # 立案后分流派遣中
+    MERGE = "merge"  # 关联主案中
+    EVALUATION = "evaluation"  # 待群众评价
+    DECISION = "decision"  # 不满意, 待中心决定 (重办或结案)
+    VISIT_WAIT = "visit_wait"  # 等待回访时点
+    VISIT = "visit"  # 待回访答复
+    ASSIGNMENT = "assignment"  # 待中心指定 — the projection's column only (CaseView has awaiting_assignment)
+
+
+class TaskStatus(str, Enum):
+    """任务状态 — one unit's task within an assignment."""
+
+    OPEN = "open"  # 待签收
+    SIGNED = "signed"  # 办理中
+    DONE = "done"  # 已完成
+    RETURNED = "returned"  # 已退单
+    WITHDRAWN = "withdrawn"  # 已撤回
+
+
+class TimerName(str, Enum):
+    """计时 — the named timers a case arms besides its clock's rungs (``CaseView.timers`` keys)."""
+
+    VERIFY = "verify"  # 核查时限
+    EVALUATION = "evaluation"  # 评价期限
+    VISIT_DUE = "visit_due"  # 回访时点
+    VISIT_ANSWER = "visit_answer"  # 回访答复期限
+
+
 class Rung(str, Enum):
     """督办阶梯 — the timed rungs of one assignment's clock, in the order they fire."""
 
@@ -143,6 +188,17 @@ class EventKind(str, Enum):
     LADDER_URGE = "ladder_urge"  # 超期自动催办
     LADDER_SUPERVISE = "ladder_supervise"  # 超期自动督办
     ACTION_FAILED = "action_failed"  # 操作未完成 (e.g. routing or linking failed)
+
+
+def is_overdue(step: str, deadline: datetime | None, completed_at: datetime | None, now: datetime) -> bool:
+    """超期 — completed after its deadline, or still held by a unit (派遣/处置) past it.
+
+    The one rule behind case summaries, ``GET /cases?overdue=`` and the 考核 ``overdue`` figure."""
+    if deadline is None:
+        return False
+    if completed_at is not None and completed_at > deadline:
+        return True
+    return step in OPEN_STEPS and deadline < now
 
 
 EVENT_LABELS = {
