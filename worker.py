@@ -48,6 +48,8 @@ def build_worker(
     notifier: Notifier | None = None,
     **worker_options,
 ) -> Worker:
+    """The worker with its activities. ``notifier`` serves only cases started before the ``lean-effects``
+    patch (they send notices through an activity); newer cases write theirs with the projection."""
     if isinstance(db, Engine):  # tests hold an engine of their own
         db = Database.of(db, PoolTuning.of(settings))
     routing = RoutingActivities(district or District.load(settings.district_file, settings.policy_file))
@@ -101,14 +103,16 @@ async def connect_when_ready(settings: Settings, seconds: float = 60.0) -> Clien
 async def serve(settings: Settings) -> None:
     """Run the worker until SIGTERM or SIGINT, then shut down gracefully."""
     db = Database(settings.database_url, PoolTuning.of(settings))
-    db.create_schema()
+    await db.run(db.create_schema)
     client = await connect_when_ready(settings)
     worker = build_worker(client, settings, db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker on %s / %s, task queue %s", settings.temporal_address, settings.temporal_namespace, settings.task_queue)
+    log.info(
+        "worker on %s / %s, task queue %s", settings.temporal_address, settings.temporal_namespace, settings.task_queue
+    )
     running = asyncio.create_task(worker.run())
     await asyncio.wait([running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
     if not running.done():

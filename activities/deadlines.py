@@ -30,10 +30,21 @@ class DeadlineActivities:
         sign_by = add(req.start, req.sign_limit)
         deadline = add(req.extend_from, req.extra) if req.extend_from and req.extra else add(req.start, lc.limit)
         yellow_back = lc.yellow_before.model_copy(update={"amount": -lc.yellow_before.amount})
-        parts = [sign_by, deadline, add(deadline.at, yellow_back), add(deadline.at, lc.urge_after),
-                 add(deadline.at, lc.supervise_after), add(deadline.at, lc.escalate_after)]
+        parts = [
+            sign_by,
+            deadline,
+            add(deadline.at, yellow_back),
+            add(deadline.at, lc.urge_after),
+            add(deadline.at, lc.supervise_after),
+            add(deadline.at, lc.escalate_after),
+        ]
         return Clock(
-            started_at=req.start, sign_by=sign_by.at, deadline=deadline.at, yellow_at=max(parts[2].at, req.start),
-            urge_at=parts[3].at, supervise_at=parts[4].at, escalate_at=parts[5].at,
+            started_at=req.start,
+            sign_by=sign_by.at,
+            deadline=deadline.at,
+            yellow_at=max(parts[2].at, req.start),
+            urge_at=parts[3].at,
+            supervise_at=parts[4].at,
+            escalate_at=parts[5].at,
             estimated=any(p.estimated for p in parts),
         )

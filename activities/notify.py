@@ -13,7 +13,7 @@ from typing import Protocol
 
 from temporalio import activity
 
-from activities.projection import upsert_for, write_notices
+from activities.projection import write_notices
 from domain.commands import Notice
 from store.db import Database
 
@@ -28,7 +28,7 @@ class OutboxNotifier:
 
     def send(self, notice: Notice) -> None:
         with self.db.writing() as session:
-            write_notices(session, upsert_for(self.db), [notice])
+            write_notices(session, self.db.upsert, [notice])
 
 
 class NotifyActivities:

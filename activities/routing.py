@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.commands import CasePlan, PlanRequest, UnitRef
+from domain.commands import RoutingDecision, RoutingRequest, UnitRef
 from domain.district import District, UnknownCode
 from domain.errors import Rejection
 
@@ -15,7 +15,7 @@ class RoutingActivities:
         self.district = district
 
     @activity.defn
-    def plan_case(self, req: PlanRequest) -> CasePlan:
+    def plan_case(self, req: RoutingRequest) -> RoutingDecision:
         try:
             route = self.district.route(req.category, req.grid, exclude=frozenset(req.exclude))
             co_units = route.co_units if req.co_units is None else [c for c in req.co_units if c != route.lead]
@@ -23,7 +23,9 @@ class RoutingActivities:
                 self.district.unit(code)
         except UnknownCode as err:
             raise ApplicationError(str(err), type=Rejection.UNKNOWN_CODE.value, non_retryable=True) from err
-        return CasePlan(lead=route.lead, co_units=co_units, level=req.level or route.level, policy=self.district.policy)
+        return RoutingDecision(
+            lead=route.lead, co_units=co_units, level=req.level or route.level, policy=self.district.policy
+        )
 
     @activity.defn
     def parent_unit(self, ref: UnitRef) -> UnitRef:

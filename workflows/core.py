@@ -7,7 +7,7 @@ executes the effects (activities) in order and projects the timeline after them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from temporalio.exceptions import ApplicationError
 
@@ -15,11 +15,7 @@ from domain.commands import Audience
 from domain.errors import Rejection
 from domain.messages import Actor, CaseView, Clock, TimelineEntry
 from domain.policy import Duration
-from domain.vocabulary import STEP_LABELS, EventKind, Role, Step, Verdict
-
-CENTER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-BEIJING = timezone(timedelta(hours=8), "CST")  # no DST in China; avoids tz files in the sandbox
-
+from domain.vocabulary import LOCAL_TZ, STEP_LABELS, Awaiting, EventKind, Role, Step, TaskStatus, TimerName, Verdict
 
 # Effects that act on who holds the case carry the case's epoch when they were asked for; the
 # epoch moves whenever the owner or the step changes, so a result that arrives after a close,
@@ -27,7 +23,7 @@ BEIJING = timezone(timedelta(hours=8), "CST")  # no DST in China; avoids tz file
 
 
 @dataclass
-class Plan:
+class Route:
     """Route (again) by category and area, then dispatch with a fresh clock."""
 
     epoch: int
@@ -76,7 +72,7 @@ class Reclock:
 class StartTimer:
     """Arm a named timer ``duration`` after now; ``token`` drops it if cancelled meanwhile."""
 
-    name: str
+    name: TimerName
     duration: Duration
     token: int
 
@@ -96,7 +92,7 @@ class LinkPrimary:
     primary: str
 
 
-Effect = Plan | Dispatch | Escalate | Extend | Reclock | StartTimer | Notify | LinkPrimary
+Effect = Route | Dispatch | Escalate | Extend | Reclock | StartTimer | Notify | LinkPrimary
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -105,9 +101,9 @@ def reject(kind: Rejection, message: str) -> ApplicationError:
 
 @dataclass
 class CaseCore:
-    v: CaseView
+    view: CaseView
     effects: list[Effect] = field(default_factory=list)
-    arming: dict[str, int] = field(default_factory=dict)
+    arming: dict[str, int] = field(default_factory=dict)  # TimerName → the token it was armed with
     epoch: int = 0
 
     def bump(self) -> int:
@@ -115,41 +111,55 @@ class CaseCore:
         self.epoch += 1
         return self.epoch
 
-    def current(self, eff: "Plan | Dispatch | Escalate | Extend | Reclock | LinkPrimary") -> bool:
-        return eff.epoch == self.epoch and not self.v.step.terminal
+    def current(self, eff: Route | Dispatch | Escalate | Extend | Reclock | LinkPrimary) -> bool:
+        return eff.epoch == self.epoch and not self.view.step.terminal
 
     # --- timeline and effects --------------------------------------------------------------
 
     def record(
-        self, now: datetime, kind: EventKind, actor: Actor, unit: str | None = None, note: str = "", verdict: Verdict | None = None
+        self,
+        now: datetime,
+        kind: EventKind,
+        actor: Actor,
+        unit: str | None = None,
+        note: str = "",
+        verdict: Verdict | None = None,
     ) -> None:
-        self.v.timeline.append(
-            TimelineEntry(seq=self.v.seq + 1, at=now, kind=kind, role=actor.role, unit=unit or actor.unit, note=note, verdict=verdict)
+        self.view.timeline.append(
+            TimelineEntry(
+                seq=self.view.seq + 1,
+                at=now,
+                kind=kind,
+                role=actor.role,
+                unit=unit or actor.unit,
+                note=note,
+                verdict=verdict,
+            )
         )
 
     def notify(self, audience: Audience, unit: str | None, kind: EventKind, text: str) -> None:
         # Keyed by the timeline position that caused it: a replayed effect is sent once.
-        self.effects.append(Notify(audience, unit, kind, text, key=f"{self.v.seq}-{audience.value}-{unit or ''}"))
+        self.effects.append(Notify(audience, unit, kind, text, key=f"{self.view.seq}-{audience.value}-{unit or ''}"))
 
-    def start_timer(self, name: str, duration: Duration) -> None:
-        token = self.v.seq
+    def start_timer(self, name: TimerName, duration: Duration) -> None:
+        token = self.view.seq
         self.arming[name] = token
-        self.v.timers.pop(name, None)
+        self.view.timers.pop(name, None)
         self.effects.append(StartTimer(name, duration, token))
 
     def timer_armed(self, eff: StartTimer, at: datetime) -> None:
         if self.arming.get(eff.name) == eff.token:
-            self.v.timers[eff.name] = at
+            self.view.timers[eff.name] = at
 
-    def cancel_timer(self, name: str) -> None:
+    def cancel_timer(self, name: TimerName | str) -> None:
         self.arming.pop(name, None)
-        self.v.timers.pop(name, None)
+        self.view.timers.pop(name, None)
 
     # --- checks shared by the validators ---------------------------------------------------
 
     def need_step(self, action: str, *steps: Step) -> None:
-        if self.v.step not in steps:
-            raise reject(Rejection.WRONG_STEP, f"案件当前处于「{STEP_LABELS[self.v.step]}」环节，不能{action}")
+        if self.view.step not in steps:
+            raise reject(Rejection.WRONG_STEP, f"案件当前处于「{STEP_LABELS[self.view.step]}」环节，不能{action}")
 
     def need_role(self, actor: Actor, action: str, *roles: Role) -> None:
         if actor.role not in roles:
@@ -157,40 +167,34 @@ class CaseCore:
 
     def need_lead(self, actor: Actor, action: str) -> None:
         self.need_role(actor, action, Role.UNIT_STAFF)
-        if self.v.lead_unit is None or actor.unit != self.v.lead_unit:
+        if self.view.lead_unit is None or actor.unit != self.view.lead_unit:
             raise reject(Rejection.WRONG_UNIT, f"该案件不由本单位({actor.unit})主办，不能{action}")
 
-    def need_awaiting(self, action: str, *what: str | None) -> None:
-        if self.v.awaiting not in what:
+    def need_awaiting(self, action: str, *what: Awaiting | None) -> None:
+        if self.view.awaiting not in what:
             raise reject(Rejection.WRONG_STEP, f"案件当前不在等待{action}")
 
     # --- shared transitions ----------------------------------------------------------------
 
     def current_tasks(self):
-        return [t for t in self.v.tasks if t.assignment == self.v.assignment]
+        return [t for t in self.view.tasks if t.assignment == self.view.assignment]
 
-    def withdraw_tasks(self, status: str = "withdrawn") -> None:
+    def withdraw_tasks(self, status: TaskStatus = TaskStatus.WITHDRAWN) -> None:
         for t in self.current_tasks():
-            if t.status in ("open", "signed"):
+            if t.status in (TaskStatus.OPEN, TaskStatus.SIGNED):
                 t.status = status
 
     def archive(self, now: datetime, actor: Actor, reason: str | None = None) -> None:
         """结案归档."""
         self.bump()
         self.withdraw_tasks()
-        for name in list(self.v.timers) + list(self.arming):
+        for name in list(self.view.timers) + list(self.arming):
             self.cancel_timer(name)
-        self.v.step, self.v.awaiting, self.v.closed_at, self.v.close_reason = Step.CLOSED, None, now, reason
+        self.view.step, self.view.awaiting, self.view.closed_at, self.view.close_reason = Step.CLOSED, None, now, reason
         self.record(now, EventKind.CLOSED, actor, note=reason or "")
         self.notify(Audience.CITIZEN, None, EventKind.CLOSED, "您的诉求已办结归档，感谢您的参与。")
 
 
-def verdict_label(verdict: Verdict) -> str:
-    return {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未答复"}[
-        verdict.value
-    ]
-
-
 def clock_note(clock: Clock) -> str:
-    local = clock.deadline.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    local = clock.deadline.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return f"办理时限至 {local}" + ("（节假日数据缺失，时限为估算）" if clock.estimated else "")
