@@ -12,6 +12,7 @@ from fastapi import Request
 
 from api.errors import ApiError
 from config import ApiKey
+from domain.labels import ROLE_LABELS
 from domain.messages import Actor
 from domain.vocabulary import Role
 
@@ -40,6 +41,6 @@ def authenticate(request: Request, keys: dict[str, ApiKey]) -> Principal:
 
 def require(principal: Principal, *roles: Role) -> Principal:
     if principal.role not in roles and principal.role != Role.ADMIN:
-        names = "、".join(r.value for r in roles)
+        names = "、".join(ROLE_LABELS[r] for r in roles)
         raise ApiError(403, "Forbidden", f"该操作需要角色：{names}")
     return principal

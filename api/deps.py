@@ -1,14 +1,15 @@
 """Dependencies every route declares: settings, database, Temporal client, the caller.
 
 ``SessionDep`` is for plain ``def`` routes only (FastAPI runs them in its thread pool). An
-``async def`` route must never hold a session: it reads through ``DatabaseDep.run`` and lets the
+``async def`` route must never hold a session: it reads through ``StateDep``'s ``db.run`` and lets the
 connection go before it awaits Temporal (``tests/test_concurrency_rules.py`` checks this).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -46,14 +47,6 @@ def _session(s: StateDep) -> Iterator[Session]:
         yield session
 
 
-def _database(s: StateDep) -> Database:
-    return s.db
-
-
-def _client(s: StateDep) -> Client:
-    return s.client
-
-
 def _district(s: StateDep) -> District:
     return s.district
 
@@ -64,8 +57,6 @@ def _principal(request: Request, s: StateDep) -> Principal:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
-DatabaseDep = Annotated[Database, Depends(_database)]
-ClientDep = Annotated[Client, Depends(_client)]
 DistrictDep = Annotated[District, Depends(_district)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
@@ -78,7 +69,5 @@ def roles(*allowed: Role):
 
 
 IntakeDep = Annotated[Principal, roles(Role.INTAKE)]
-UnitStaffDep = Annotated[Principal, roles(Role.UNIT_STAFF)]
 SupervisorDep = Annotated[Principal, roles(Role.SUPERVISOR)]
-VerifierDep = Annotated[Principal, roles(Role.SUPERVISOR, Role.VERIFIER)]
 StaffDep = Annotated[Principal, roles(Role.SUPERVISOR, Role.UNIT_STAFF, Role.VERIFIER)]

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import STATUS, Rejection
@@ -32,7 +32,9 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.detail, self.headers = status, code, message, detail, headers
 
@@ -47,24 +49,32 @@ DOCUMENTED = {
     409: "当前环节不能办理，或流程尚在启动中 (WrongStep, Queued)",
     422: "输入无效 (InvalidInput, UnknownCode)",
     503: "依赖暂不可用或操作未获确认，按 Retry-After 重试；操作请用同一个 Idempotency-Key "
-         "(WorkflowUnavailable, DatabaseUnavailable, DatabaseBusy, ActionUnconfirmed)",
+    "(WorkflowUnavailable, DatabaseUnavailable, DatabaseBusy, ActionUnconfirmed)",
 }
 
 
 def unconfirmed(key: str) -> ApiError:
     """503 ActionUnconfirmed: the action may or may not have been applied; a retry with the same
     Idempotency-Key applies it at most once and answers what the first attempt would have."""
-    return ApiError(503, "ActionUnconfirmed", "操作尚未得到流程服务确认，请使用同一个 Idempotency-Key 重试（不会重复执行）",
-                    {"idempotency_key": key}, RETRY_AFTER)
+    return ApiError(
+        503,
+        "ActionUnconfirmed",
+        "操作尚未得到流程服务确认，请使用同一个 Idempotency-Key 重试（不会重复执行）",
+        {"idempotency_key": key},
+        RETRY_AFTER,
+    )
 
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "NotFound", f"{what}不存在")
 
 
-def _json(status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message, "detail": detail}},
-                        headers=headers)
+def _json(
+    status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message, "detail": detail}}, headers=headers
+    )
 
 
 def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
@@ -75,6 +85,17 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
     except ValueError:
         status = 409
     return ApiError(status, kind or "Rejected", getattr(cause, "message", None) or str(cause))
+
+
+def from_temporal(err: WorkflowUpdateFailedError | WorkflowQueryFailedError | RPCError) -> ApiError:
+    """The one mapping of Temporal's answers: a validator's refusal by its kind, a case Temporal
+    no longer has (archived) 404, anything else (unreachable, a query the worker could not answer)
+    503 — used by the handlers below and the pages."""
+    if isinstance(err, WorkflowUpdateFailedError):
+        return from_update_failure(err)
+    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+        return ApiError(404, "NotFound", "案件不存在或已归档")
+    return ApiError(503, "WorkflowUnavailable", "流程服务暂时不可用，请稍后重试", headers=RETRY_AFTER)
 
 
 def install(app: FastAPI) -> None:
@@ -99,16 +120,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
-        fields = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]} for e in exc.errors()]
-        return _json(422, "InvalidInput", "请求内容不合规：" + "；".join(f"{f['field']} {f['problem']}" for f in fields), fields)
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]} for e in exc.errors()
+        ]
+        return _json(
+            422, "InvalidInput", "请求内容不合规：" + "；".join(f"{f['field']} {f['problem']}" for f in fields), fields
+        )
 
     @app.exception_handler(WorkflowUpdateFailedError)
-    async def _rejected(_: Request, exc: WorkflowUpdateFailedError):
-        e = from_update_failure(exc)
-        return _json(e.status, e.code, e.message)
-
+    @app.exception_handler(WorkflowQueryFailedError)
     @app.exception_handler(RPCError)
-    async def _temporal(_: Request, exc: RPCError):
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return _json(404, "NotFound", "案件不存在或已归档")
-        return _json(503, "WorkflowUnavailable", "流程服务暂时不可用，请稍后重试", headers=RETRY_AFTER)
+    async def _temporal(_: Request, exc: WorkflowUpdateFailedError | WorkflowQueryFailedError | RPCError):
+        e = from_temporal(exc)
+        return _json(e.status, e.code, e.message, e.detail, e.headers)

@@ -14,8 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import errors
 from api.deps import AppState, StateDep
-from api.reports import relay
-from api.routes import cases, citizen, intake, open311, stats, tasks
+from api.intake import relay
+from api.routes import actions, cases, citizen, intake, open311, stats, tasks
 from api.web import pages
 from config import Settings, get_settings
 from domain.district import District
@@ -24,8 +24,9 @@ from store.db import Database, PoolTuning
 TAGS = [
     {"name": "intake", "description": "受理渠道：12345 热线、网格员、小程序、110 非警务、窗口"},
     {"name": "open311", "description": "Open311 GeoReport v2 兼容接口"},
-    {"name": "tasks", "description": "承办单位任务：签收、退单、进展、延期、办结"},
-    {"name": "supervision", "description": "综治中心：立案、派遣、督办、核查、结案"},
+    {"name": "tasks", "description": "承办单位任务收件箱"},
+    {"name": "supervision", "description": "综治中心：案件列表与详情"},
+    {"name": "actions", "description": "人工操作：立案、派遣、签收、退单、进展、延期、办结、督办、核查、评价、结案"},
     {"name": "citizen", "description": "群众：查询进度、评价、回访答复"},
     {"name": "stats", "description": "考核统计"},
 ]
@@ -39,8 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database_url, PoolTuning.of(settings))
         await db.run(db.create_schema)
         # Lazy: the API starts (and stores reports) even while Temporal is down.
-        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                      data_converter=pydantic_data_converter, lazy=True)
+        client = await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            lazy=True,
+        )
         district = District.load(settings.district_file, settings.policy_file)
         app.state.closeloop = AppState(settings, db, district, client, settings.keys())
         stop = asyncio.Event()
@@ -52,11 +57,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await relay_task
             db.dispose()
 
-    app = FastAPI(title="closeloop 诉求六步闭环", version="0.1.0", openapi_tags=TAGS, lifespan=lifespan,
-                  responses={status: {"model": errors.ErrorResponse, "description": meaning}
-                             for status, meaning in errors.DOCUMENTED.items()})
+    app = FastAPI(
+        title="closeloop 诉求六步闭环",
+        version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        responses={
+            status: {"model": errors.ErrorResponse, "description": meaning}
+            for status, meaning in errors.DOCUMENTED.items()
+        },
+    )
     errors.install(app)
-    for module in (intake, open311, tasks, cases, citizen, stats, pages):
+    for module in (intake, open311, tasks, cases, actions, citizen, stats, pages):
         app.include_router(module.router)
 
     @app.get("/health", summary="健康检查（数据库与流程服务）", tags=["stats"])

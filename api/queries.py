@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from api import masking
 from api.auth import Principal
 from api.errors import ApiError, not_found
-from api import masking
-from domain.district import District, UnknownCode
 from api.schemas import Ack, CaseSummary, ReportView
+from domain.district import District, UnknownCode
 from domain.messages import UpdateAck
-from domain.vocabulary import STEP_LABELS, Step
+from domain.vocabulary import LOCAL_TZ, STEP_LABELS, Step, UnitKind, is_overdue
 from store.db import Database
 from store.tables import CaseRow, Report
-
-OPEN_STEPS = ("dispatch", "handle")
-BEIJING = timezone(timedelta(hours=8), "CST")
-
 
 YEARS = range(2000, 2100)  # query times outside these years are input errors, not dates to compute with
 
@@ -30,19 +26,30 @@ def aware(at: datetime | None) -> datetime | None:
         return None
     if at.year not in YEARS:
         raise ApiError(422, "InvalidInput", f"时间超出范围（{YEARS.start}–{YEARS.stop - 1} 年）：{at.isoformat()}")
-    return at.replace(tzinfo=BEIJING) if at.tzinfo is None else at
+    return at.replace(tzinfo=LOCAL_TZ) if at.tzinfo is None else at
 
 
 def summary(row: CaseRow, now: datetime | None = None) -> CaseSummary:
-    now = now or datetime.now(timezone.utc)
-    overdue = bool(row.deadline and row.step in OPEN_STEPS and row.deadline < now) or bool(
-        row.deadline and row.completed_at and row.completed_at > row.deadline)
+    now = now or datetime.now(UTC)
     return CaseSummary(
-        case_code=row.case_code, channel=row.channel, grid=row.grid, step=row.step,
-        step_label=STEP_LABELS[Step(row.step)], category=row.category, level=row.level, lamp=row.lamp,
-        lead_unit=row.lead_unit, co_units=row.co_units or [], deadline=row.deadline, overdue=overdue,
-        returns=row.returns, reworks=row.reworks, extensions=row.extensions, verdict=row.verdict,
-        reported_at=row.reported_at, closed_at=row.closed_at,
+        case_code=row.case_code,
+        channel=row.channel,
+        grid=row.grid,
+        step=row.step,
+        step_label=STEP_LABELS[Step(row.step)],
+        category=row.category,
+        level=row.level,
+        lamp=row.lamp,
+        lead_unit=row.lead_unit,
+        co_units=row.co_units or [],
+        deadline=row.deadline,
+        overdue=is_overdue(row.step, row.deadline, row.completed_at, now),
+        returns=row.returns,
+        reworks=row.reworks,
+        extensions=row.extensions,
+        verdict=row.verdict,
+        reported_at=row.reported_at,
+        closed_at=row.closed_at,
     )
 
 
@@ -52,7 +59,9 @@ def report_view(report: Report, principal: Principal | None, pii_roles) -> Repor
         name=report.name if full else masking.name(report.name),
         phone=report.phone if full else masking.phone(report.phone),
         address=report.address if full else masking.address(report.address),
-        description=report.description, photos=report.photos or [], masked=not full,
+        description=report.description,
+        photos=report.photos or [],
+        masked=not full,
     )
 
 
@@ -77,7 +86,7 @@ def require_codes(district: District, units=(), categories=(), grids=()) -> None
         for code in categories:
             district.category(code)
         for code in grids:
-            if district.unit(code).kind.value != "grid":
+            if district.unit(code).kind != UnitKind.GRID:
                 raise UnknownCode(f"{code} 不是网格")
     except UnknownCode as err:
         raise ApiError(422, "UnknownCode", str(err)) from None

@@ -157,9 +157,24 @@ class VerifyBody(BaseModel):
     photos: Photos = Field(default_factory=list)
 
 
+class VerdictBody(BaseModel):
+    verdict: Verdict
+
+
+class AllowedAction(BaseModel):
+    name: str = Field(description="the action's name (the page form, the CLI word)")
+    label: str
+    method: str = "POST"
+    path: str
+
+
 class CitizenVerdict(BaseModel):
-    token: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
-                       description="the token from the citizen's tracking link")
+    token: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="the token from the citizen's tracking link",
+    )
     verdict: Verdict
     comment: Note = ""
 

@@ -17,22 +17,22 @@ Groupings (:func:`group_of`):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Literal
+from typing import Literal
 
 from domain.district import District, UnknownCode
-from domain.vocabulary import Step, UnitKind, Verdict
+from domain.vocabulary import LOCAL_TZ, UnitKind, Verdict
+from domain.vocabulary import is_overdue as case_overdue
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 GroupBy = Literal["unit", "area", "period"]
 Period = Literal["day", "week", "month"]
 
 UNDISPATCHED = "未派遣"
 NO_TOWN = "未划分镇街"
 
-OPEN_STEPS = (Step.DISPATCH.value, Step.HANDLE.value)
 EVALUATED = (Verdict.SATISFIED.value, Verdict.BASICALLY_SATISFIED.value, Verdict.DISSATISFIED.value)
 SATISFIED = (Verdict.SATISFIED.value, Verdict.BASICALLY_SATISFIED.value)
 
@@ -51,7 +51,8 @@ DEFINITIONS: dict[str, str] = {
     "evaluated": "参评：最近一次评价结果为满意、基本满意或不满意的案件数（未评价/未接通不计）。",
     "satisfied": "满意：最近一次评价为满意或基本满意的案件数。",
     "satisfaction_rate": "满意率 = 满意 ÷ 参评；参评为 0 时为空。",
-    "avg_handling_hours": "平均办理时长 = 办结案件 (completed_at − accepted_at) 的平均小时数，保留 1 位小数；无办结案件时为空。",
+    "avg_handling_hours": "平均办理时长 = 办结案件 (completed_at − accepted_at) 的平均小时数，"
+    "保留 1 位小数；无办结案件时为空。",
     "stars": (
         "星级（1–5）：得分 = 0.4×按期办结率 + 0.4×满意率 + 0.2×(1 − min(1, (退单次数+返工次数) ÷ max(立案量,1)))，"
         "比率为空时按 1 计；星级 = max(1, min(5, 四舍五入(得分×5)))；立案量为 0 时为空。"
@@ -133,11 +134,8 @@ def is_due(r: CaseRecord, now: datetime) -> bool:
 
 
 def is_overdue(r: CaseRecord, now: datetime) -> bool:
-    if r.accepted_at is None or r.deadline is None:
-        return False
-    if r.completed_at is not None:
-        return r.completed_at > r.deadline
-    return r.step in OPEN_STEPS and r.deadline < now
+    """The domain's 超期 rule, counted among accepted cases (DEFINITIONS['overdue'])."""
+    return r.accepted_at is not None and case_overdue(r.step, r.deadline, r.completed_at, now)
 
 
 # --- aggregation -----------------------------------------------------------------------------
@@ -147,14 +145,18 @@ def rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def star_rating(on_time_rate: float | None, satisfaction_rate: float | None, returned: int, reworked: int,
-                accepted: int) -> int | None:
+def star_rating(
+    on_time_rate: float | None, satisfaction_rate: float | None, returned: int, reworked: int, accepted: int
+) -> int | None:
     """星级 per ``DEFINITIONS['stars']``; rounding is half-up (3.5 → 4, 2.5 → 3)."""
     if accepted == 0:
         return None
     penalty = min(1.0, (returned + reworked) / max(accepted, 1))
-    score = 0.4 * (1.0 if on_time_rate is None else on_time_rate) + 0.4 * (
-        1.0 if satisfaction_rate is None else satisfaction_rate) + 0.2 * (1.0 - penalty)
+    score = (
+        0.4 * (1.0 if on_time_rate is None else on_time_rate)
+        + 0.4 * (1.0 if satisfaction_rate is None else satisfaction_rate)
+        + 0.2 * (1.0 - penalty)
+    )
     # Decimal on the score rounded to 4 places: float noise (0.7000000000000001) never tips a half.
     scaled = (Decimal(str(round(score, 4))) * 5).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return max(1, min(5, int(scaled)))
@@ -194,7 +196,7 @@ def figures(records: Iterable[CaseRecord], now: datetime, key: str | None = None
 def beijing(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("naive datetime: every instant in closeloop is timezone-aware")
-    return at.astimezone(BEIJING)
+    return at.astimezone(LOCAL_TZ)
 
 
 def period_of(at: datetime, period: Period) -> tuple[str, str]:
@@ -211,17 +213,10 @@ def period_of(at: datetime, period: Period) -> tuple[str, str]:
     raise ValueError(f"unknown period: {period}")
 
 
-def _name(district: District, code: str) -> str:
-    try:
-        return district.unit(code).name
-    except UnknownCode:
-        return code  # a unit since removed from the seed file: show its code
-
-
 def group_of(r: CaseRecord, by: GroupBy, district: District, period: Period = "month") -> tuple[str | None, str]:
     """(key, label) of the group ``r`` is counted in."""
     if by == "unit":
-        return (r.lead_unit, _name(district, r.lead_unit)) if r.lead_unit else (None, UNDISPATCHED)
+        return (r.lead_unit, district.unit_name(r.lead_unit)) if r.lead_unit else (None, UNDISPATCHED)
     if by == "area":
         try:
             town = district.ancestor(r.grid, UnitKind.TOWN)
@@ -247,8 +242,9 @@ def _order(by: GroupBy, district: District):
     return key
 
 
-def compute(records: Iterable[CaseRecord], by: GroupBy, district: District, now: datetime,
-            period: Period = "month") -> StatsReport:
+def compute(
+    records: Iterable[CaseRecord], by: GroupBy, district: District, now: datetime, period: Period = "month"
+) -> StatsReport:
     """The report: one row per group (units in the district's order, periods chronologically,
     the 未派遣 / unknown group last) and the total over all records."""
     records = list(records)

@@ -12,6 +12,8 @@ update waits for the projection activity, which needs a connection of its own.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import AppState
 from api.errors import ApiError, not_found, unconfirmed
 from domain.errors import Rejection
-from domain.messages import CaseView, UpdateAck
+from domain.messages import Actor, CaseView, UpdateAck
 from store.db import Database
 from store.tables import Report
 from workflows.complaint import ComplaintWorkflow
@@ -33,8 +35,14 @@ KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 
 
 def idempotency_key(
-    key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=KEY_PATTERN,
-                                      description="幂等键：同一操作重试时请使用同一个键（1–64 位字母、数字或 _.:-）")] = None,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=KEY_PATTERN,
+            description="幂等键：同一操作重试时请使用同一个键（1–64 位字母、数字或 _.:-）",
+        ),
+    ] = None,
 ) -> str:
     """The caller's key, or a fresh one (then a retry is a new action: send a key to be safe)."""
     return key or uuid.uuid4().hex
@@ -57,6 +65,19 @@ def find_case(db: Database, code: str) -> CaseRef | None:
     return CaseRef(row[0], row[1]) if row else None
 
 
+@contextmanager
+def reaching_temporal() -> Iterator[None]:
+    """Temporal calls from the API. The client connects lazily (the API takes reports while Temporal
+    is away); until it has connected once, a call raises RuntimeError, which is answered like any
+    other unreachable Temporal: an RPCError UNAVAILABLE (503 WorkflowUnavailable)."""
+    try:
+        yield
+    except RuntimeError as err:
+        if "client connect" not in str(err):
+            raise
+        raise RPCError(str(err), RPCStatusCode.UNAVAILABLE, b"") from err
+
+
 async def case_handle(state: AppState, code: str) -> WorkflowHandle:
     """The case's workflow; 404 for an unknown code, 409 while the workflow is still being started."""
     ref = await state.db.run(find_case, state.db, code)
@@ -72,9 +93,15 @@ async def apply(state: AppState, code: str, update: Any, arg: Any, key: str) -> 
     workflow = await case_handle(state, code)
     timeout = timedelta(seconds=state.settings.action_timeout_seconds)
     try:
-        started = await workflow.start_update(update, arg, id=f"{update.__name__}:{key}",
-                                              wait_for_stage=WorkflowUpdateStage.COMPLETED, rpc_timeout=timeout)
-        return await started.result(rpc_timeout=timeout)
+        with reaching_temporal():
+            started = await workflow.start_update(
+                update,
+                arg,
+                id=f"{update.__name__}:{key}",
+                wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                rpc_timeout=timeout,
+            )
+            return await started.result(rpc_timeout=timeout)
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise unconfirmed(key) from None
     except RPCError as err:
@@ -86,5 +113,30 @@ async def apply(state: AppState, code: str, update: Any, arg: Any, key: str) -> 
 async def live_view(state: AppState, code: str) -> CaseView:
     """The case's live state (the ``view`` query), bounded by ``query_timeout_seconds``."""
     workflow = state.client.get_workflow_handle_for(ComplaintWorkflow.run, code)
-    return await workflow.query(ComplaintWorkflow.view, rpc_timeout=timedelta(seconds=state.settings.query_timeout_seconds))
+    with reaching_temporal():
+        return await workflow.query(
+            ComplaintWorkflow.view, rpc_timeout=timedelta(seconds=state.settings.query_timeout_seconds)
+        )
 
+
+async def query_allowed(state: AppState, code: str, actor: Actor) -> list[str]:
+    """The updates ``actor`` may send to the case now, as the workflow's validators judge; none once
+    Temporal no longer has the workflow (archived, or not started yet). No database read."""
+    workflow = state.client.get_workflow_handle_for(ComplaintWorkflow.run, code)
+    try:
+        with reaching_temporal():
+            return await workflow.query(
+                ComplaintWorkflow.allowed_actions,
+                actor,
+                rpc_timeout=timedelta(seconds=state.settings.query_timeout_seconds),
+            )
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return []
+        raise
+
+
+async def allowed_updates(state: AppState, code: str, actor: Actor) -> list[str]:
+    """As :func:`query_allowed`, after the case is known to exist (404) and to be started (409 Queued)."""
+    await case_handle(state, code)
+    return await query_allowed(state, code, actor)

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -40,7 +42,7 @@ class PoolTuning:
     busy_timeout: float = 10.0
 
     @classmethod
-    def of(cls, settings) -> "PoolTuning":
+    def of(cls, settings) -> PoolTuning:
         return cls(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout, settings.db_busy_timeout)
 
 
@@ -48,17 +50,36 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def upsert_insert(dialect: str):
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def make_engine(url: str, tuning: PoolTuning = PoolTuning(), writer: bool = False) -> Engine:
     """An engine for ``url``; ``writer`` (SQLite only) is the one-connection ``BEGIN IMMEDIATE`` path."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=tuning.pool_size, max_overflow=tuning.max_overflow,
-                             pool_timeout=tuning.pool_timeout, connect_args={"connect_timeout": 5})
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=tuning.pool_size,
+            max_overflow=tuning.max_overflow,
+            pool_timeout=tuning.pool_timeout,
+            connect_args={"connect_timeout": 5},
+        )
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    size = dict(pool_size=1, max_overflow=0) if writer else dict(pool_size=tuning.pool_size, max_overflow=tuning.max_overflow)
-    engine = create_engine(url, pool_timeout=tuning.pool_timeout, **size,
-                           connect_args={"check_same_thread": False, "timeout": tuning.busy_timeout})
+    size = (
+        dict(pool_size=1, max_overflow=0)
+        if writer
+        else dict(pool_size=tuning.pool_size, max_overflow=tuning.max_overflow)
+    )
+    engine = create_engine(
+        url,
+        pool_timeout=tuning.pool_timeout,
+        **size,
+        connect_args={"check_same_thread": False, "timeout": tuning.busy_timeout},
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record):
@@ -88,13 +109,18 @@ class Database:
         self._probe = make_engine(url, PoolTuning(pool_size=1, max_overflow=2, pool_timeout=1.0, busy_timeout=1.0))
 
     @classmethod
-    def of(cls, engine: Engine, tuning: PoolTuning = PoolTuning()) -> "Database":
+    def of(cls, engine: Engine, tuning: PoolTuning = PoolTuning()) -> Database:
         """A Database on the same URL as ``engine`` (tests hold an engine for their own reads)."""
         return cls(engine.url.render_as_string(hide_password=False), tuning)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def upsert(self):
+        """This database's INSERT with ON CONFLICT (see :func:`upsert_insert`)."""
+        return upsert_insert(self.dialect)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

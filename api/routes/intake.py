@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import IntakeDep, StateDep
 from api.errors import ApiError
+from api.intake import accept, tracking_url
 from api.queries import require_codes
-from api.reports import accept
 from api.schemas import IntakeAccepted, IntakeReport
 from domain.vocabulary import Channel
 
@@ -27,7 +27,11 @@ async def report(channel: Channel, body: IntakeReport, p: IntakeDep, s: StateDep
     require_codes(s.district, grids=[body.grid], categories=[body.category_hint] if body.category_hint else [])
     done = await accept(s.client, s.settings, s.db, s.district, channel, body.model_dump())
     stored = done.report
-    accepted = IntakeAccepted(case_code=stored.case_code, citizen_token=stored.citizen_token,
-                              tracking_url=f"{s.settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}",
-                              status="started" if done.started else "queued", new=done.new)
+    accepted = IntakeAccepted(
+        case_code=stored.case_code,
+        citizen_token=stored.citizen_token,
+        tracking_url=tracking_url(s.settings, stored),
+        status="started" if done.started else "queued",
+        new=done.new,
+    )
     return JSONResponse(status_code=202, content=accepted.model_dump())

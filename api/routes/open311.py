@@ -14,111 +14,55 @@ Spec: https://wiki.open311.org/GeoReport_v2/. Decisions where the spec leaves ro
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Literal, Sequence
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import parse_qs
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
 
-from api import masking
+from api import open311 as spec
 from api.auth import authenticate, require
 from api.deps import DistrictDep, SessionDep, SettingsDep, StateDep
 from api.errors import ApiError
-from api.reports import accept
+from api.intake import accept, tracking_url
+from api.open311 import (
+    CLOSED_STEPS,
+    ERRORS,
+    FIELD_PROBLEMS,
+    MAX_IDS,
+    MAX_RESULTS,
+    TRACKING,
+    WINDOW,
+    RequestCreated,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    error,
+)
+from api.queries import YEARS
 from api.schemas import IntakeReport
-from domain.district import Category, District, UnknownCode
-from domain.vocabulary import STEP_LABELS, Channel, Role, Step, UnitKind, Verdict
-from store.tables import CaseRow, Report, TimelineRow
-from workflows.core import verdict_label
+from domain.district import District, UnknownCode
+from domain.vocabulary import Channel, Role, UnitKind
+from store.tables import CaseRow, Report
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-
-WINDOW = timedelta(days=90)  # the spec's default and widest date range
-CLOSED_STEPS = (Step.CLOSED.value, Step.DECLINED.value, Step.MERGED.value)
-MAX_RESULTS, MAX_IDS = 1000, 100
-TRACKING = "可凭案件编码与手机号后四位查询办理进度"
-FIELD_PROBLEMS = {"phone": "phone 手机号格式不正确", "description": "description 问题描述须为 5 至 4000 字",
-                  "name": "first_name/last_name 姓名过长", "address": "address_string 地址过长（最多 200 字）"}
-
-
-class Open311Error(BaseModel):
-    code: int
-    description: str
-
-
-class Service(BaseModel):
-    service_code: str
-    service_name: str
-    description: str
-    metadata: bool = False
-    type: Literal["realtime", "batch", "blackbox"] = "realtime"
-    keywords: str
-    group: str
-
-
-class ServiceDefinition(BaseModel):
-    service_code: str
-    attributes: list[dict] = []
-
-
-class RequestCreated(BaseModel):
-    service_request_id: str
-    service_notice: str
-    account_id: str | None = None
-
-
-class ServiceRequest(BaseModel):
-    service_request_id: str
-    status: Literal["open", "closed"]
-    status_notes: str
-    service_name: str | None
-    service_code: str | None
-    description: str
-    agency_responsible: str | None
-    service_notice: str | None
-    requested_datetime: datetime | None
-    updated_datetime: datetime | None
-    expected_datetime: datetime | None
-    address: str
-    address_id: str
-    zipcode: str | None = None
-    lat: float | None = None
-    long: float | None = None
-    media_url: str | None
-
-
-ERRORS: dict[int | str, dict] = {code: {"model": list[Open311Error]} for code in (400, 403, 404)}
-
-
-def error(status: int, description: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content=[Open311Error(code=status, description=description).model_dump()])
-
-
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
-# --- services ----------------------------------------------------------------------------------
-
-
-def _service(c: Category) -> Service:
-    return Service(service_code=c.code, service_name=c.name, description=f"{c.group} · {c.name}，默认{int(c.level)}级",
-                   keywords=f"{c.group},{c.name}", group=c.group)
 
 
 @router.get("/services.json", response_model=list[Service], summary="服务类型列表（即事件分类目录）")
 def services(district: DistrictDep) -> list[Service]:
-    return [_service(c) for c in district.categories]
+    return [spec.service(c) for c in district.categories]
 
 
-@router.get("/services/{service_code}.json", response_model=ServiceDefinition, responses=ERRORS,
-            summary="服务类型定义（本系统无附加字段）")
+@router.get(
+    "/services/{service_code}.json",
+    response_model=ServiceDefinition,
+    responses=ERRORS,
+    summary="服务类型定义（本系统无附加字段）",
+)
 def definition(service_code: str, district: DistrictDep):
     try:
         district.category(service_code)
@@ -135,7 +79,10 @@ async def _fields(request: Request) -> dict[str, str]:
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        data = json.loads(raw or b"{}")
+        try:
+            data = json.loads(raw or b"{}")
+        except RecursionError:  # nested thousands deep: not a request anyone sends
+            raise ValueError("nested too deeply") from None
         if not isinstance(data, dict):
             raise ValueError("not an object")
         body = {k: str(v) for k, v in data.items() if v is not None and not isinstance(v, (dict, list))}
@@ -177,8 +124,13 @@ def _problem(f: dict[str, str], district: District) -> str | None:
     return None
 
 
-@router.post("/requests.json", status_code=201, response_model=list[RequestCreated], responses=ERRORS,
-             summary="提交诉求（表单或 JSON；需受理渠道 api_key）")
+@router.post(
+    "/requests.json",
+    status_code=201,
+    response_model=list[RequestCreated],
+    responses=ERRORS,
+    summary="提交诉求（表单或 JSON；需受理渠道 api_key）",
+)
 async def create(request: Request, st: StateDep, settings: SettingsDep, district: DistrictDep):
     """Stored and started exactly as ``/intake/{channel}`` does; answers with the case code."""
     try:
@@ -195,19 +147,27 @@ async def create(request: Request, st: StateDep, settings: SettingsDep, district
         return error(400, problem)
     media = f.get("media_url", "")
     try:
-        body = IntakeReport(channel_ref=f"open311-{uuid4().hex}", name=f.get("last_name", "") + f.get("first_name", ""),
-                            phone=f["phone"], address=f.get("address_string", ""), grid=f["address_id"],
-                            description=f.get("description", ""), photos=[media] if media else [],
-                            category_hint=f["service_code"])
+        body = IntakeReport(
+            channel_ref=f"open311-{uuid4().hex}",
+            name=f.get("last_name", "") + f.get("first_name", ""),
+            phone=f["phone"],
+            address=f.get("address_string", ""),
+            grid=f["address_id"],
+            description=f.get("description", ""),
+            photos=[media] if media else [],
+            category_hint=f["service_code"],
+        )
     except ValidationError as err:
         fields = dict.fromkeys(str(e["loc"][0]) for e in err.errors())
         return error(400, "请求内容不合规：" + "；".join(FIELD_PROBLEMS.get(k, k) for k in fields))
     # Temporal down: stored all the same, and the relay starts it later.
     stored = (await accept(st.client, settings, st.db, district, Channel.MINI_PROGRAM, body.model_dump())).report
     # The answer goes back to the reporter's own app, so it may carry the evaluation link.
-    link = f"{settings.public_base_url}/citizen/cases/{stored.case_code}?token={stored.citizen_token}"
-    created = RequestCreated(service_request_id=stored.case_code,
-                             service_notice=f"诉求已受理，案件编码 {stored.case_code}，{TRACKING}；评价与回访请使用链接 {link}")
+    link = tracking_url(settings, stored)
+    created = RequestCreated(
+        service_request_id=stored.case_code,
+        service_notice=f"诉求已受理，案件编码 {stored.case_code}，{TRACKING}；评价与回访请使用链接 {link}",
+    )
     return JSONResponse(status_code=201, content=[created.model_dump()])
 
 
@@ -216,15 +176,18 @@ async def create(request: Request, st: StateDep, settings: SettingsDep, district
 
 def _window(start_s: str | None, end_s: str | None, tz: tzinfo) -> tuple[datetime, datetime]:
     """The spec's date range: ISO 8601 (naive = the district's time zone), last 90 days by default, at most 90."""
+
     def instant(value: str | None, name: str) -> datetime | None:
         try:
             at = datetime.fromisoformat(value) if value else None
         except ValueError:
             raise ValueError(f"{name} 不是有效的 ISO 8601 时间：{value}") from None
+        if at and at.year not in YEARS:  # year 1 or 9999 would overflow the window arithmetic
+            raise ValueError(f"{name} 超出范围（{YEARS.start}–{YEARS.stop - 1} 年）：{value}")
         return at.replace(tzinfo=tz) if at and not at.tzinfo else at
 
     start, end = instant(start_s, "start_date"), instant(end_s, "end_date")
-    end = end or (start + WINDOW if start else datetime.now(timezone.utc))
+    end = end or (start + WINDOW if start else datetime.now(UTC))
     start = start or end - WINDOW
     if start > end:
         raise ValueError("start_date 不能晚于 end_date")
@@ -233,60 +196,28 @@ def _window(start_s: str | None, end_s: str | None, tz: tzinfo) -> tuple[datetim
     return start, end
 
 
-def _notes(row: CaseRow | None, agency: str | None) -> str:
-    if row is None:
-        return "已受理，待立案"
-    step = Step(row.step)
-    if step == Step.DECLINED:
-        return f"不予受理：{row.close_reason or '未说明原因'}"
-    if step == Step.MERGED:
-        return f"重复件，已并入案件 {row.primary_case}"
-    if step == Step.CLOSED:
-        verdict = f"（群众评价：{verdict_label(Verdict(row.verdict))}）" if row.verdict else ""
-        return "已结案归档" + (f"：{row.close_reason}" if row.close_reason else "") + verdict
-    return f"{STEP_LABELS[step]}中" + (f"：承办单位 {agency}" if agency else "")
-
-
-def _render(session: Session, district: District, tz: tzinfo,
-            rows: Sequence[tuple[Report, CaseRow | None]]) -> list[ServiceRequest]:
-    codes = [report.case_code for report, _ in rows]
-    latest = select(TimelineRow.case_code, func.max(TimelineRow.at)).where(TimelineRow.case_code.in_(codes))
-    updated = dict(session.exec(latest.group_by(TimelineRow.case_code)).all()) if codes else {}
-    categories, units = {c.code: c for c in district.categories}, {u.code: u.name for u in district.units}
-
-    def local(at: datetime | None) -> datetime | None:
-        return at.astimezone(tz) if at else None
-
-    out = []
-    for report, row in rows:
-        code = (row.category if row else None) or report.category_hint
-        agency = units.get(row.lead_unit) if row and row.lead_unit else None
-        out.append(ServiceRequest(
-            service_request_id=report.case_code, status="closed" if row and row.step in CLOSED_STEPS else "open",
-            status_notes=_notes(row, agency), service_name=categories[code].name if code in categories else None,
-            service_code=code, description=masking.free_text(report.description), agency_responsible=agency, service_notice=TRACKING,
-            requested_datetime=local(report.received_at),
-            updated_datetime=local(updated.get(report.case_code) or report.received_at),
-            expected_datetime=local(row.deadline if row else None), address=masking.address(report.address),
-            address_id=report.grid, media_url=(report.photos or [None])[0],
-        ))
-    return out
-
-
-def _joined():
-    return select(Report, CaseRow).join(CaseRow, CaseRow.case_code == Report.case_code, isouter=True)
-
-
-@router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS,
-            summary="查询诉求（公开；按编号、服务类型、时间、状态筛选，不含个人信息）")
-def requests(session: SessionDep, district: DistrictDep, settings: SettingsDep, service_request_id: str | None = None,
-             service_code: str | None = None, start_date: str | None = None, end_date: str | None = None,
-             status: str | None = None, jurisdiction_id: str | None = Query(None, description="单一辖区，忽略")):
+@router.get(
+    "/requests.json",
+    response_model=list[ServiceRequest],
+    responses=ERRORS,
+    summary="查询诉求（公开；按编号、服务类型、时间、状态筛选，不含个人信息）",
+)
+def requests(
+    session: SessionDep,
+    district: DistrictDep,
+    settings: SettingsDep,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+    jurisdiction_id: str | None = Query(None, description="单一辖区，忽略"),
+):
     """``service_request_id`` (comma-separated) overrides every other parameter; dates default to the last 90 days."""
     tz = ZoneInfo(settings.timezone)
-    stmt = _joined()
+    stmt = spec.joined()
     if service_request_id:
-        stmt = stmt.where(Report.case_code.in_(_split(service_request_id)[:MAX_IDS]))
+        stmt = stmt.where(Report.case_code.in_(spec.split(service_request_id)[:MAX_IDS]))
     else:
         try:
             start, end = _window(start_date, end_date, tz)
@@ -294,8 +225,8 @@ def requests(session: SessionDep, district: DistrictDep, settings: SettingsDep, 
             return error(400, str(err))
         stmt = stmt.where(Report.received_at >= start, Report.received_at <= end)
         if service_code:
-            stmt = stmt.where(func.coalesce(CaseRow.category, Report.category_hint).in_(_split(service_code)))
-        wanted = set(_split(status or ""))
+            stmt = stmt.where(func.coalesce(CaseRow.category, Report.category_hint).in_(spec.split(service_code)))
+        wanted = set(spec.split(status or ""))
         if not wanted <= {"open", "closed"}:
             return error(400, "status 只能为 open 或 closed")
         if wanted == {"closed"}:
@@ -303,13 +234,17 @@ def requests(session: SessionDep, district: DistrictDep, settings: SettingsDep, 
         elif wanted == {"open"}:
             stmt = stmt.where(or_(CaseRow.step.is_(None), CaseRow.step.not_in(CLOSED_STEPS)))
     rows = session.exec(stmt.order_by(Report.received_at.desc(), Report.case_code).limit(MAX_RESULTS)).all()
-    return _render(session, district, tz, rows)
+    return spec.render(session, district, tz, rows)
 
 
-@router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest], responses=ERRORS,
-            summary="查询单个诉求（公开，不含个人信息）")
+@router.get(
+    "/requests/{service_request_id}.json",
+    response_model=list[ServiceRequest],
+    responses=ERRORS,
+    summary="查询单个诉求（公开，不含个人信息）",
+)
 def request_one(service_request_id: str, session: SessionDep, district: DistrictDep, settings: SettingsDep):
-    rows = session.exec(_joined().where(Report.case_code == service_request_id)).all()
+    rows = session.exec(spec.joined().where(Report.case_code == service_request_id)).all()
     if not rows:
         return error(404, f"诉求 {service_request_id} 不存在")
-    return _render(session, district, ZoneInfo(settings.timezone), rows)
+    return spec.render(session, district, ZoneInfo(settings.timezone), rows)

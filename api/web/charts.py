@@ -17,15 +17,31 @@ def _step(values: list) -> int:
 
 def _bar(div_id: str, title: str, labels: list[str], values: list, colour: str, percent: bool) -> str:
     text = [("—" if v is None else f"{v:.1%}") if percent else str(v) for v in values]
-    fig = go.Figure(go.Bar(x=labels, y=[v or 0 for v in values], text=text, textposition="outside",
-                           marker_color=colour, hovertemplate="%{x}<br>%{text}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[v or 0 for v in values],
+            text=text,
+            textposition="outside",
+            marker_color=colour,
+            hovertemplate="%{x}<br>%{text}<extra></extra>",
+        )
+    )
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=16)), font=dict(family=FONT, size=12), template="simple_white",
-        height=340, margin=dict(l=50, r=20, t=50, b=110), bargap=0.35,
-        yaxis=dict(tickformat=".0%", range=[0, 1.15]) if percent else dict(rangemode="tozero", tickformat="d", dtick=_step(values)),
+        title=dict(text=title, x=0.01, font=dict(size=16)),
+        font=dict(family=FONT, size=12),
+        template="simple_white",
+        height=340,
+        margin=dict(l=50, r=20, t=50, b=110),
+        bargap=0.35,
+        yaxis=dict(tickformat=".0%", range=[0, 1.15])
+        if percent
+        else dict(rangemode="tozero", tickformat="d", dtick=_step(values)),
     )
     fig.update_xaxes(tickangle=-30, automargin=True)
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False, "responsive": True})
+    return fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False, "responsive": True}
+    )
 
 
 def unit_charts(rows: list, by: str = "unit") -> list[str]:

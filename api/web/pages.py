@@ -1,25 +1,37 @@
 """网页 — the center's board, a unit's inbox, the case page and the statistics, in Chinese.
 
-Every page reads its data through the JSON routes' own functions (called as plain functions),
-so a page shows exactly what the API would answer the same key: the same filters, the same
-unit restrictions, the same masking of personal data.
+Every page reads through the same read service as the JSON routes (``api/reads.py``), so a page
+shows exactly what the API would answer the same key: the same filters, the same unit
+restrictions, the same masking of personal data.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowQueryFailedError
+from temporalio.service import RPCError
 
+from api import reads
 from api.deps import DistrictDep, SessionDep, StateDep
-from api.errors import ApiError
-from api.routes import cases, stats as stats_route, tasks
+from api.errors import ApiError, from_temporal
+from api.queries import YEARS
 from api.web import actions, assets
 from api.web.charts import unit_charts
-from api.web.session import (BOARD_ROLES, CENTER_ROLES, ViewerDep, check_key, clear_login, home_of, safe_local, set_login,
-                             to_login)
+from api.web.session import (
+    BOARD_ROLES,
+    CENTER_ROLES,
+    ViewerDep,
+    check_key,
+    clear_login,
+    home_of,
+    safe_local,
+    set_login,
+    to_login,
+)
 from api.web.views import denied, render
 from domain.vocabulary import Channel, Role, Step, UnitKind
 
@@ -42,10 +54,12 @@ def _int(value: str | None, default: int | None = None, low: int = 1, high: int 
 
 
 def _day(value: str | None) -> datetime | None:
+    """A date the page may compute with, or None (not a date, or outside the years queries allow)."""
     try:
-        return datetime.strptime(value, "%Y-%m-%d") if value else None
+        day = datetime.strptime(value, "%Y-%m-%d") if value else None
     except ValueError:
         return None
+    return day if day and day.year in YEARS else None
 
 
 # --- 登录 ----------------------------------------------------------------------------------
@@ -68,10 +82,19 @@ def login(request: Request, s: StateDep, key: str = Form(""), next: str = Form("
         principal = check_key(key, s.keys)
     except (ApiError, UnicodeEncodeError) as err:
         message = err.message if isinstance(err, ApiError) else "API 密钥无效"
-        return render(request, "login.html", None, status_code=401, title="登录", next=safe_local(next) or "", login_error=message)
+        return render(
+            request, "login.html", None, status_code=401, title="登录", next=safe_local(next) or "", login_error=message
+        )
     if principal.role not in (*BOARD_ROLES, Role.UNIT_STAFF):
-        return render(request, "login.html", None, status_code=403, title="登录", next=safe_local(next) or "",
-                      login_error="该密钥属于受理渠道，不能登录工作台")
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            title="登录",
+            next=safe_local(next) or "",
+            login_error="该密钥属于受理渠道，不能登录工作台",
+        )
     target = safe_local(next) or home_of(principal)
     if target.startswith("/ui/board") and principal.role not in BOARD_ROLES:
         target = home_of(principal)
@@ -91,29 +114,67 @@ def logout():
 
 
 @router.get("/board")
-def board(request: Request, p: ViewerDep, session: SessionDep, district: DistrictDep,
-          step: str | None = None, unit: str | None = None, area: str | None = None, level: str | None = None,
-          overdue: str | None = None, channel: str | None = None, q: str | None = None, order: str | None = None,
-          page: str | None = None, auto: str | None = None):
+def board(
+    request: Request,
+    p: ViewerDep,
+    session: SessionDep,
+    district: DistrictDep,
+    step: str | None = None,
+    unit: str | None = None,
+    area: str | None = None,
+    level: str | None = None,
+    overdue: str | None = None,
+    channel: str | None = None,
+    q: str | None = None,
+    order: str | None = None,
+    page: str | None = None,
+    auto: str | None = None,
+):
     if p is None:
         return to_login(request)
     if p.role not in BOARD_ROLES:
         return denied(request, p, "案件看板仅供综治中心和核查员使用；承办单位请使用任务收件箱。")
-    f = dict(step=_pick(step, [s.value for s in Step]), unit=_pick(unit, [u.code for u in district.units]),
-             area=_pick(area, [u.code for u in district.units if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE)]),
-             level=_int(level, None, 1, 3), overdue=_pick(overdue, ("1", "0")), channel=_pick(channel, [c.value for c in Channel]),
-             q=(q or "").strip()[:100] or None, order=_pick(order, ("reported", "deadline")) or "reported")
+    f = dict(
+        step=_pick(step, [s.value for s in Step]),
+        unit=_pick(unit, [u.code for u in district.units]),
+        area=_pick(area, [u.code for u in district.units if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE)]),
+        level=_int(level, None, 1, 3),
+        overdue=_pick(overdue, ("1", "0")),
+        channel=_pick(channel, [c.value for c in Channel]),
+        q=(q or "").strip()[:100] or None,
+        order=_pick(order, ("reported", "deadline")) or "reported",
+    )
     number = _int(page, 1) or 1
-    result = cases.list_cases(p, session, district, step=Step(f["step"]) if f["step"] else None, unit=f["unit"], area=f["area"],
-                              level=f["level"], overdue=None if f["overdue"] is None else f["overdue"] == "1",
-                              channel=Channel(f["channel"]) if f["channel"] else None, reported_from=None, reported_to=None,
-                              q=f["q"], order=f["order"], page=number, size=PAGE_SIZE)
+    filters = reads.CaseFilter(
+        step=Step(f["step"]) if f["step"] else None,
+        unit=f["unit"],
+        area=f["area"],
+        level=f["level"],
+        overdue=None if f["overdue"] is None else f["overdue"] == "1",
+        channel=Channel(f["channel"]) if f["channel"] else None,
+        q=f["q"],
+        order=f["order"],
+    )
+    result = reads.case_page(session, district, p, filters, number, PAGE_SIZE)
     pages = max(1, -(-result.total // PAGE_SIZE))
     query = {k: v for k, v in f.items() if v not in (None, "")}
-    return render(request, "board.html", p, district, title="案件看板", result=result, filters=f, pages=pages, page=number,
-                  query=query, auto=auto == "1", steps=[s for s in Step], channels=[c for c in Channel],
-                  lead_units=district.units,
-                  areas=[u for u in district.units if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE)])
+    return render(
+        request,
+        "board.html",
+        p,
+        district,
+        title="案件看板",
+        result=result,
+        filters=f,
+        pages=pages,
+        page=number,
+        query=query,
+        auto=auto == "1",
+        steps=[s for s in Step],
+        channels=[c for c in Channel],
+        lead_units=district.units,
+        areas=[u for u in district.units if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE)],
+    )
 
 
 # --- 案件详情 ------------------------------------------------------------------------------
@@ -124,26 +185,44 @@ async def case_page(code: str, request: Request, p: ViewerDep, s: StateDep):
     if p is None:
         return to_login(request)
     try:
-        detail = await cases.detail(code, p, s)
-    except ApiError as err:
-        return denied(request, p, err.message, status=err.status)
-    except RPCError as err:
-        gone = err.status == RPCStatusCode.NOT_FOUND
-        return denied(request, p, "案件不存在或已归档" if gone else "流程服务暂时不可用，请稍后重试", status=404 if gone else 503)
+        # The case and what the viewer may do on it: two independent reads, asked together.
+        detail, allowed = await asyncio.gather(reads.case_detail(s, code, p), actions.available(s, code, p))
+    except (ApiError, RPCError, WorkflowQueryFailedError) as err:
+        problem = err if isinstance(err, ApiError) else from_temporal(err)
+        return denied(request, p, problem.message, status=problem.status)
     v, district = detail.workflow, s.district
     back = "/ui/board" if p.role in BOARD_ROLES else "/ui/inbox"
-    return render(request, "case.html", p, district, title=f"案件 {code}", code=code, d=detail, v=v, back=back,
-                  actions=actions.available(v, p), categories=district.categories,
-                  units=[u for u in district.units if u.code != (v.lead_unit if v else None)],
-                  timeline=sorted(v.timeline, key=lambda e: e.seq, reverse=True) if v else [])
+    return render(
+        request,
+        "case.html",
+        p,
+        district,
+        title=f"案件 {code}",
+        code=code,
+        d=detail,
+        v=v,
+        back=back,
+        actions=allowed,
+        generic_forms=actions.generic_forms(allowed),
+        categories=district.categories,
+        units=[u for u in district.units if u.code != (v.lead_unit if v else None)],
+        timeline=sorted(v.timeline, key=lambda e: e.seq, reverse=True) if v else [],
+    )
 
 
 # --- 任务收件箱 ----------------------------------------------------------------------------
 
 
 @router.get("/inbox")
-def inbox(request: Request, p: ViewerDep, session: SessionDep, district: DistrictDep, unit: str | None = None,
-          status: str | None = None, page: str | None = None):
+def inbox(
+    request: Request,
+    p: ViewerDep,
+    session: SessionDep,
+    district: DistrictDep,
+    unit: str | None = None,
+    status: str | None = None,
+    page: str | None = None,
+):
     if p is None:
         return to_login(request)
     if p.role == Role.UNIT_STAFF:
@@ -155,36 +234,64 @@ def inbox(request: Request, p: ViewerDep, session: SessionDep, district: Distric
     number = _int(page, 1) or 1
     result = pages = None
     if unit:
-        result = tasks.inbox(unit, p, session, status=state, lamp=None, page=number, size=PAGE_SIZE)
+        result = reads.unit_tasks(session, p, unit, state, None, number, PAGE_SIZE)
         pages = max(1, -(-result.total // PAGE_SIZE))
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return render(request, "inbox.html", p, district, title="任务收件箱", unit=unit, status=state, result=result, page=number,
-                  pages=pages, units=district.units if p.role != Role.UNIT_STAFF else [],
-                  here=here)
+    return render(
+        request,
+        "inbox.html",
+        p,
+        district,
+        title="任务收件箱",
+        unit=unit,
+        status=state,
+        result=result,
+        page=number,
+        pages=pages,
+        units=district.units if p.role != Role.UNIT_STAFF else [],
+        here=here,
+    )
 
 
 # --- 考核统计 ------------------------------------------------------------------------------
 
 
 @router.get("/stats")
-def stats_page(request: Request, p: ViewerDep, session: SessionDep, district: DistrictDep,
-               start: str | None = None, end: str | None = None, by: str | None = None):
+def stats_page(
+    request: Request,
+    p: ViewerDep,
+    session: SessionDep,
+    district: DistrictDep,
+    start: str | None = None,
+    end: str | None = None,
+    by: str | None = None,
+):
     if p is None:
         return to_login(request)
     if p.role not in CENTER_ROLES:
         return denied(request, p, "考核统计仅供综治中心使用")
     group = _pick(by, ("unit", "area")) or "unit"
     first, last = _day(start), _day(end)
-    problem = None
+    problem, report = None, None
     if (start and first is None) or (end and last is None):
-        problem = "日期格式应为 年-月-日"
-    try:
-        report = stats_route.stats(p, session, district, by=group, period="month", reported_from=first,
-                                   reported_to=last + timedelta(days=1) if last else None)
-    except ApiError as err:
-        problem, report = "统计区间无效：开始日期须不晚于结束日期", None
-        if err.code != "InvalidInput":
-            problem = err.message
+        problem = f"日期格式应为 年-月-日（{YEARS.start}–{YEARS.stop - 1} 年）"
+    if first and last and first > last:
+        problem = "统计区间无效：开始日期须不晚于结束日期"
+    else:
+        upto = last + timedelta(days=1) if last else None
+        report = reads.stats_report(session, district, group, "month", first, upto)
     charts = unit_charts(report.rows, group) if report else []
-    return render(request, "stats.html", p, district, title="考核统计", report=report, charts=charts, problem=problem, by=group,
-                  start=start or "", end=end or "", plotly_version=assets.plotly_version())
+    return render(
+        request,
+        "stats.html",
+        p,
+        district,
+        title="考核统计",
+        report=report,
+        charts=charts,
+        problem=problem,
+        by=group,
+        start=start or "",
+        end=end or "",
+        plotly_version=assets.plotly_version(),
+    )

@@ -17,17 +17,12 @@ from api.auth import Principal, authenticate
 from api.deps import StateDep
 from api.errors import ApiError
 from config import ApiKey
-from domain.vocabulary import Role
+from domain.vocabulary import CENTER_ROLES, VERIFIER_ROLES, Role  # noqa: F401  (CENTER_ROLES: re-exported for pages.py)
 
 COOKIE = "closeloop_key"
 COOKIE_PATH = "/ui"
-BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.VERIFIER)
-CENTER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+BOARD_ROLES = VERIFIER_ROLES  # the case board: the center and its verifiers
 WEB_ROLES = (*BOARD_ROLES, Role.UNIT_STAFF)
-ROLE_LABELS = {
-    Role.SUPERVISOR: "综治中心调度员", Role.ADMIN: "系统管理员", Role.VERIFIER: "核查员", Role.UNIT_STAFF: "承办单位",
-    Role.INTAKE: "受理渠道", Role.CITIZEN: "群众", Role.SYSTEM: "系统",
-}
 
 
 def check_key(key: str, keys: dict[str, ApiKey]) -> Principal:
@@ -69,8 +64,15 @@ def to_login(request: Request) -> RedirectResponse:
 
 
 def set_login(response: RedirectResponse, request: Request, key: str) -> None:
-    response.set_cookie(COOKIE, key, path=COOKIE_PATH, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    response.set_cookie(
+        COOKIE,
+        key,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,
+    )
 
 
 def clear_login(response: RedirectResponse) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.client import Client
@@ -24,25 +23,28 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from config import Settings
 from domain.district import District
 from domain.messages import ComplaintInput
-from domain.vocabulary import Channel
-from store.db import Database
+from domain.vocabulary import LOCAL_TZ, Channel
+from store.db import Database, upsert_insert
 from store.tables import CaseCounter, Report
 from workflows.complaint import ComplaintWorkflow
 
 log = logging.getLogger("closeloop.intake")
-BEIJING_OFFSET = 8 * 3600
 _STARTING: set[asyncio.Task] = set()  # starts that outlived their intake request (kept from GC)
 RECODE_LIMIT = 10_000  # codes skipped in a row before giving up: more than a day's worth lost
 
 
 def next_case_code(session: Session, district: District, now: datetime) -> str:
     """专属编码 ``WD-20261124-000042``: district prefix, Beijing date, a per-day counter."""
-    day = datetime.fromtimestamp(now.timestamp() + BEIJING_OFFSET, tz=timezone.utc).strftime("%Y%m%d")
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(CaseCounter).values(day=day, value=1)
+    day = now.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    stmt = upsert_insert(session.get_bind().dialect.name)(CaseCounter).values(day=day, value=1)
     stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"value": CaseCounter.value + 1})
     value = session.execute(stmt.returning(CaseCounter.value)).scalar_one()
     return f"{district.code}-{day}-{value:06d}"
+
+
+def tracking_url(settings: Settings, report: Report) -> str:
+    """The citizen's tracking link: it carries the evaluation token, so it goes to the reporter only."""
+    return f"{settings.public_base_url}/citizen/cases/{report.case_code}?token={report.citizen_token}"
 
 
 def _stored(session: Session, channel: Channel, channel_ref: str) -> Report | None:
@@ -58,8 +60,10 @@ def store_report(db: Database, district: District, channel: Channel, fields: dic
             existing = _stored(session, channel, fields["channel_ref"])
             if existing:
                 return existing, False
-            now = datetime.now(timezone.utc)
-            report = Report(case_code=next_case_code(session, district, now), channel=channel.value, received_at=now, **fields)
+            now = datetime.now(UTC)
+            report = Report(
+                case_code=next_case_code(session, district, now), channel=channel.value, received_at=now, **fields
+            )
             session.add(report)
             session.flush()
             return report, True
@@ -78,7 +82,7 @@ def recode(db: Database, district: District, report_id: int) -> Report:
     (the database was restored to an earlier state while Temporal kept running). Blocking."""
     with db.writing() as session:
         report = session.get(Report, report_id)
-        old, report.case_code = report.case_code, next_case_code(session, district, datetime.now(timezone.utc))
+        old, report.case_code = report.case_code, next_case_code(session, district, datetime.now(UTC))
         log.warning("case code %s is taken by an older workflow; report %s is now %s", old, report_id, report.case_code)
         return report
 
@@ -87,26 +91,39 @@ async def _is_ours(client: Client, report: Report) -> bool:
     """Whether the existing workflow with the report's code was started for this very report."""
     handle = client.get_workflow_handle(report.case_code)
     async for event in handle.fetch_history_events():
-        (started,) = await client.data_converter.decode(event.workflow_execution_started_event_attributes.input.payloads,
-                                                        [ComplaintInput])
+        (started,) = await client.data_converter.decode(
+            event.workflow_execution_started_event_attributes.input.payloads, [ComplaintInput]
+        )
         return started.channel.value == report.channel and started.reported_at == _utc(report.received_at)
     return False
 
 
 def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-async def start_case(client: Client, settings: Settings, db: Database, district: District, report: Report) -> Report | None:
+async def start_case(
+    client: Client, settings: Settings, db: Database, district: District, report: Report
+) -> Report | None:
     """Start the report's workflow; the report as started (its code may have changed, see
     :func:`recode`), or None while Temporal is unreachable (the relay tries again)."""
     for _ in range(RECODE_LIMIT):
-        inp = ComplaintInput(case_code=report.case_code, channel=Channel(report.channel), grid=report.grid,
-                             category_hint=report.category_hint, reported_at=_utc(report.received_at))
+        inp = ComplaintInput(
+            case_code=report.case_code,
+            channel=Channel(report.channel),
+            grid=report.grid,
+            category_hint=report.category_hint,
+            reported_at=_utc(report.received_at),
+        )
         try:
-            await client.start_workflow(ComplaintWorkflow.run, inp, id=report.case_code, task_queue=settings.task_queue,
-                                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            await client.start_workflow(
+                ComplaintWorkflow.run,
+                inp,
+                id=report.case_code,
+                task_queue=settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
         except WorkflowAlreadyStartedError:
             try:
                 if not await _is_ours(client, report):  # a retry of ours is started already: that is fine
@@ -130,8 +147,9 @@ class Accepted:
     started: bool
 
 
-async def accept(client: Client, settings: Settings, db: Database, district: District, channel: Channel,
-                 fields: dict) -> Accepted:
+async def accept(
+    client: Client, settings: Settings, db: Database, district: District, channel: Channel, fields: dict
+) -> Accepted:
     """Store the report, then start its workflow; a report stored but not started is relayed later."""
     report, new = await db.run(store_report, db, district, channel, fields)
     if report.workflow_started:
@@ -148,9 +166,13 @@ async def accept(client: Client, settings: Settings, db: Database, district: Dis
 
 def _pending(db: Database) -> list[Report]:
     with db.reading() as session:
-        return list(session.execute(
-            select(Report).where(Report.workflow_started == False).order_by(Report.id).limit(100)  # noqa: E712
-        ).scalars().all())
+        return list(
+            session.execute(
+                select(Report).where(Report.workflow_started == False).order_by(Report.id).limit(100)  # noqa: E712
+            )
+            .scalars()
+            .all()
+        )
 
 
 async def relay(client: Client, settings: Settings, db: Database, district: District, stop: asyncio.Event) -> None:
@@ -164,5 +186,5 @@ async def relay(client: Client, settings: Settings, db: Database, district: Dist
             log.exception("intake relay round failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=settings.intake_retry_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

@@ -1,0 +1,246 @@
+"""读取 — what the JSON routes and the web pages read, in one place.
+
+A route parses its query string, a page its form, both into the same arguments here, so a page
+shows exactly what the API answers the same caller: the same filters, the same unit restrictions,
+the same masking of personal data. Plain functions are blocking (``def`` routes run them in the
+thread pool); ``case_detail`` awaits Temporal and holds no connection while it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from api import statistics
+from api.auth import Principal
+from api.deps import AppState
+from api.errors import ApiError
+from api.queries import aware, load_case, report_view, summary
+from api.schemas import CaseDetail, CaseSummary, Page, TaskItem
+from api.updates import live_view
+from domain.district import District, UnknownCode
+from domain.vocabulary import OPEN_STEPS, Channel, Role, Step, TaskStatus, UnitKind
+from store.tables import CaseRow, Report, TaskRow
+
+ACTIVE_TASKS = (TaskStatus.OPEN.value, TaskStatus.SIGNED.value)
+TaskFilter = TaskStatus | Literal["active", "all"]
+Lamp = Literal["green", "yellow", "red"]
+Grouping = Literal["unit", "area", "period"]
+Period = Literal["day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """案件筛选 — what the case list filters by; a value left empty is no filter."""
+
+    step: Step | None = None
+    unit: str | None = None
+    area: str | None = None
+    level: int | None = None
+    overdue: bool | None = None
+    channel: Channel | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    q: str | None = None
+    order: Literal["deadline", "reported"] = "reported"
+
+
+def _grids_in(district, area: str) -> list[str]:
+    try:
+        district.unit(area)
+    except UnknownCode as err:
+        raise ApiError(422, "UnknownCode", str(err)) from None
+    grids = [u.code for u in district.units if u.kind == UnitKind.GRID]
+    return [
+        g for g in grids if g == area or any(a and a.code == area for a in (district.ancestor(g, k) for k in UnitKind))
+    ]
+
+
+def case_page(session: Session, district: District, viewer: Principal, filters: CaseFilter, page: int, size: int):
+    """案件列表 — supervisors see every case; unit staff only cases their unit leads."""
+    stmt = select(CaseRow).join(Report, Report.case_code == CaseRow.case_code)
+    if viewer.role == Role.UNIT_STAFF:
+        stmt = stmt.where(CaseRow.lead_unit == viewer.unit)
+    now = datetime.now(UTC)
+    f = filters
+    reported_from, reported_to = aware(f.reported_from), aware(f.reported_to)
+    conditions = [  # a filter left empty (``unit=``) is no filter
+        (f.step, lambda: CaseRow.step == f.step.value),
+        (f.unit, lambda: CaseRow.lead_unit == f.unit),
+        (f.level, lambda: CaseRow.level == f.level),
+        (f.channel, lambda: CaseRow.channel == f.channel.value),
+        (reported_from, lambda: CaseRow.reported_at >= reported_from),
+        (reported_to, lambda: CaseRow.reported_at < reported_to),
+    ]
+    stmt = stmt.where(*[condition() for value, condition in conditions if value])
+    if f.area:
+        stmt = stmt.where(CaseRow.grid.in_(_grids_in(district, f.area)))
+    if f.overdue is not None:
+        # coalesce: a case without deadline or completion makes these comparisons NULL, not false
+        late = func.coalesce(
+            or_(
+                CaseRow.step.in_([step.value for step in OPEN_STEPS]) & (CaseRow.deadline < now),
+                CaseRow.completed_at > CaseRow.deadline,
+            ),
+            False,
+        )
+        stmt = stmt.where(late if f.overdue else ~late)
+    if f.q:
+        stmt = stmt.where(Report.description.contains(f.q))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    ordering = (
+        (CaseRow.deadline.is_(None), CaseRow.deadline) if f.order == "deadline" else (CaseRow.reported_at.desc(),)
+    )
+    rows = session.exec(stmt.order_by(*ordering, CaseRow.case_code).offset((page - 1) * size).limit(size)).all()
+    return Page(items=[summary(r, now) for r in rows], total=total, page=page, size=size)
+
+
+async def case_detail(s: AppState, code: str, viewer: Principal) -> CaseDetail:
+    """案件详情 — the projected row, the report (masked by role) and the live workflow state."""
+    report, row = await s.db.run(load_case, s.db, code)
+    if viewer.role == Role.UNIT_STAFF and (
+        row is None or (row.lead_unit != viewer.unit and viewer.unit not in (row.co_units or []))
+    ):
+        raise ApiError(403, "WrongUnit", "只能查看本单位承办的案件")
+    live = await live_view(s, code) if report.workflow_started else None  # null while queued
+    base = summary(row) if row else None
+    return CaseDetail(
+        summary=base or _pending(report), report=report_view(report, viewer, s.settings.pii_roles), workflow=live
+    )
+
+
+def _pending(report: Report) -> CaseSummary:
+    return CaseSummary(
+        case_code=report.case_code,
+        channel=report.channel,
+        grid=report.grid,
+        step="collect",
+        step_label="信息采集",
+        category=report.category_hint,
+        level=None,
+        lamp="green",
+        lead_unit=None,
+        co_units=[],
+        deadline=None,
+        overdue=False,
+        returns=0,
+        reworks=0,
+        extensions=0,
+        verdict=None,
+        reported_at=report.received_at,
+        closed_at=None,
+    )
+
+
+def unit_tasks(
+    session: Session, viewer: Principal, unit: str, status: TaskFilter, lamp: Lamp | None, page: int, size: int
+):
+    """Tasks of one unit, most urgent first. Unit staff see only their own unit."""
+    if viewer.role == Role.UNIT_STAFF and viewer.unit != unit:
+        raise ApiError(403, "WrongUnit", "只能查看本单位的任务")
+    q = (
+        select(TaskRow, CaseRow, func.substr(Report.description, 1, 200))
+        .join(CaseRow, CaseRow.case_code == TaskRow.case_code)
+        .join(Report, Report.case_code == TaskRow.case_code)
+        .where(TaskRow.unit == unit)
+    )
+    if status == "active":
+        q = q.where(TaskRow.status.in_(ACTIVE_TASKS), TaskRow.assignment == CaseRow.assignment)
+    elif status != "all":
+        q = q.where(TaskRow.status == TaskStatus(status).value)
+    if lamp:
+        q = q.where(CaseRow.lamp == lamp)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(
+        q.order_by(TaskRow.deadline.is_(None), TaskRow.deadline, TaskRow.id).offset((page - 1) * size).limit(size)
+    ).all()
+    items = [
+        TaskItem(
+            case_code=t.case_code,
+            assignment=t.assignment,
+            unit=t.unit,
+            lead=t.lead,
+            status=t.status,
+            deadline=t.deadline,
+            lamp=c.lamp,
+            step=c.step,
+            category=c.category,
+            level=c.level,
+            description=d,
+        )
+        for t, c, d in rows
+    ]
+    return Page(items=items, total=total, page=page, size=size)
+
+
+_D = statistics.DEFINITIONS
+
+
+class StatsRow(BaseModel):
+    key: str | None = Field(description="单位/镇街编码，或期间（YYYY-MM-DD / YYYY-Www / YYYY-MM）；未派遣为空")
+    label: str
+    received: int = Field(description=_D["received"])
+    accepted: int = Field(description=_D["accepted"])
+    closed: int = Field(description=_D["closed"])
+    closed_on_time: int = Field(description=_D["closed_on_time"])
+    on_time_rate: float | None = Field(description=_D["on_time_rate"])
+    due: int = Field(description=_D["due"])
+    closure_rate: float | None = Field(description=_D["closure_rate"])
+    overdue: int = Field(description=_D["overdue"])
+    returned: int = Field(description=_D["returned"])
+    reworked: int = Field(description=_D["reworked"])
+    extended: int = Field(description=_D["extended"])
+    evaluated: int = Field(description=_D["evaluated"])
+    satisfied: int = Field(description=_D["satisfied"])
+    satisfaction_rate: float | None = Field(description=_D["satisfaction_rate"])
+    avg_handling_hours: float | None = Field(description=_D["avg_handling_hours"])
+    stars: int | None = Field(description=_D["stars"])
+
+
+class StatsResponse(BaseModel):
+    by: Literal["unit", "area", "period"]
+    period: Literal["day", "week", "month"] | None = Field(description="by=period 时的期间粒度")
+    reported_from: datetime | None
+    reported_to: datetime | None
+    generated_at: datetime = Field(description="统计时点（应办结、超期按此时点判断）")
+    definitions: dict[str, str] = Field(description="各指标口径（中文，含公式）")
+    rows: list[StatsRow]
+    total: StatsRow
+
+
+def stats_report(
+    session: Session,
+    district: District,
+    by: Grouping,
+    period: Period,
+    reported_from: datetime | None,
+    reported_to: datetime | None,
+) -> StatsResponse:
+    """Figures per group and in total over the cases reported in [reported_from, reported_to)."""
+    reported_from, reported_to = aware(reported_from), aware(reported_to)
+    if reported_from and reported_to and reported_from >= reported_to:
+        raise ApiError(422, "InvalidInput", "统计区间无效：reported_from 须早于 reported_to")
+    # District scale (~10^5 cases a year): select the columns in the window and count in Python.
+    # A city-scale deployment moves this into SQL aggregates (GROUP BY lead_unit / town / date_trunc).
+    stmt = select(*[getattr(CaseRow, f) for f in statistics.RECORD_FIELDS])
+    if reported_from:
+        stmt = stmt.where(CaseRow.reported_at >= reported_from)
+    if reported_to:
+        stmt = stmt.where(CaseRow.reported_at < reported_to)
+    records = [statistics.CaseRecord(**row._asdict()) for row in session.exec(stmt).all()]
+    report = statistics.compute(records, by, district, datetime.now(UTC), period)
+    return StatsResponse(
+        by=report.by,
+        period=period if by == "period" else None,
+        reported_from=reported_from,
+        reported_to=reported_to,
+        generated_at=report.generated_at,
+        definitions=report.definitions,
+        rows=[StatsRow(**f.as_dict()) for f in report.rows],
+        total=StatsRow(**report.total.as_dict()),
+    )
