@@ -29,11 +29,20 @@ def main() -> None:
     console = Console()  # per invocation: the width follows the terminal (or COLUMNS)
 
 
-api_option = click.option("--api", envvar="CLOSELOOP_API_URL", show_default="Settings api_host:api_port",
-                          default=lambda: f"http://{get_settings().api_host}:{get_settings().api_port}",
-                          help="API base URL (CLOSELOOP_API_URL)")
-key_option = click.option("--key", envvar="CLOSELOOP_API_KEY", default="dev-supervisor", show_default=True,
-                          help="X-API-Key (CLOSELOOP_API_KEY)")
+api_option = click.option(
+    "--api",
+    envvar="CLOSELOOP_API_URL",
+    show_default="Settings api_host:api_port",
+    default=lambda: f"http://{get_settings().api_host}:{get_settings().api_port}",
+    help="API base URL (CLOSELOOP_API_URL)",
+)
+key_option = click.option(
+    "--key",
+    envvar="CLOSELOOP_API_KEY",
+    default="dev-supervisor",
+    show_default=True,
+    help="X-API-Key (CLOSELOOP_API_KEY)",
+)
 
 
 def dev_settings(demo: bool = False) -> Settings:
@@ -49,4 +58,4 @@ def dev_settings(demo: bool = False) -> Settings:
 
 
 # The commands register themselves on ``main`` when imported.
-from cli import districts, reads, simulation, stack  # noqa: E402,F401
+from cli import actions, districts, reads, simulation, stack  # noqa: E402,F401

@@ -15,7 +15,7 @@ from rich.markup import escape
 import cli
 from cli import LOADED_DISTRICT, STATE, main
 from domain.district import District
-
+from domain.labels import UNIT_KIND_LABELS
 
 
 @main.group()
@@ -23,9 +23,17 @@ def catalog() -> None:
     """辖区文件（事件目录、组织架构、分流规则）：校验与载入。"""
 
 
-PROBLEMS = {"missing": "缺少字段", "enum": "取值不在允许范围内", "int_parsing": "应为整数", "string_type": "应为字符串",
-            "list_type": "应为列表", "model_type": "应为对象", "dict_type": "应为对象", "literal_error": "取值无效",
-            "extra_forbidden": "不允许的字段"}
+PROBLEMS = {
+    "missing": "缺少字段",
+    "enum": "取值不在允许范围内",
+    "int_parsing": "应为整数",
+    "string_type": "应为字符串",
+    "list_type": "应为列表",
+    "model_type": "应为对象",
+    "dict_type": "应为对象",
+    "literal_error": "取值无效",
+    "extra_forbidden": "不允许的字段",
+}
 
 
 def _explain(err: Exception) -> list[str]:
@@ -40,7 +48,8 @@ def _explain(err: Exception) -> list[str]:
         where = ".".join(str(p) for p in e["loc"]) or "文件"
         message = str(e.get("ctx", {}).get("error", e["msg"]))
         message = message.replace("unknown unit codes referenced:", "引用了未定义的单位编码：").replace(
-            "the district needs one unit of kind 'district' (综治中心)", "缺少类型为 district 的单位（区综治中心）")
+            "the district needs one unit of kind 'district' (综治中心)", "缺少类型为 district 的单位（区综治中心）"
+        )
         lines.append(f"{where}：{PROBLEMS.get(e['type'], message)}")
     return lines
 
@@ -54,10 +63,12 @@ def _check(path: Path) -> District:
             cli.console.print(f"  [red]✗[/] {escape(line)}")
         sys.exit(1)
     kinds = Counter(u.kind.value for u in district.units)
-    names = {"district": "区", "town": "镇街", "village": "村社", "grid": "网格", "department": "部门", "committee": "调委会"}
-    by_kind = "、".join(f"{names.get(k, k)} {n}" for k, n in kinds.items())
-    cli.console.print(f"[green]✓[/] {escape(district.name)}（{escape(district.code)}）：事件分类 {len(district.categories)} 类，"
-                  f"单位 {len(district.units)} 个（{by_kind}），分流规则 {len(district.routing)} 条，时限规则 {district.policy.version}")
+    by_kind = "、".join(f"{UNIT_KIND_LABELS.get(k, k)} {n}" for k, n in kinds.items())
+    cli.console.print(
+        f"[green]✓[/] {escape(district.name)}（{escape(district.code)}）：事件分类 {len(district.categories)} 类，"
+        f"单位 {len(district.units)} 个（{by_kind}），分流规则 {len(district.routing)} 条，"
+        f"时限规则 {district.policy.version}"
+    )
     return district
 
 
@@ -75,5 +86,6 @@ def catalog_load(file: Path) -> None:
     _check(file)
     STATE.mkdir(exist_ok=True)
     shutil.copyfile(file, LOADED_DISTRICT)
-    cli.console.print(f"已载入到 {LOADED_DISTRICT}；./closeloop dev 下次启动时使用（设置了 CLOSELOOP_DISTRICT_FILE 时以其为准）。")
-
+    cli.console.print(
+        f"已载入到 {LOADED_DISTRICT}；./closeloop dev 下次启动时使用（设置了 CLOSELOOP_DISTRICT_FILE 时以其为准）。"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import click
 import httpx
@@ -12,13 +12,10 @@ from rich.table import Table
 
 import cli
 from cli import api_option, key_option, main
-from domain.vocabulary import EVENT_LABELS, EventKind
+from domain.labels import LAMP_LABELS, ROLE_LABELS, VERDICT_LABELS
+from domain.vocabulary import EVENT_LABELS, LOCAL_TZ, OPEN_STEPS, EventKind
 
-BEIJING = timezone(timedelta(hours=8))
-LAMPS = {"green": "[green]● 绿灯[/]", "yellow": "[yellow]● 黄灯[/]", "red": "[red]● 红灯[/]"}
-ROLES = {"intake": "受理渠道", "unit_staff": "承办单位", "supervisor": "综治中心", "verifier": "核查员", "admin": "管理员",
-         "citizen": "群众", "system": "系统"}
-VERDICTS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "no_answer": "未答复"}
+LAMPS = {lamp.value: f"[{lamp.value}]● {label}[/]" for lamp, label in LAMP_LABELS.items()}
 
 
 # --- API helpers ------------------------------------------------------------------------------
@@ -44,11 +41,11 @@ def _fetch(api: str, todo):
 
 
 def _local(at: str | None) -> str:
-    return datetime.fromisoformat(at).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if at else "—"
+    return datetime.fromisoformat(at).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
 def _late(at: str) -> str:
-    minutes = int((datetime.now(timezone.utc) - datetime.fromisoformat(at)).total_seconds() // 60)
+    minutes = int((datetime.now(UTC) - datetime.fromisoformat(at)).total_seconds() // 60)
     return f"（已超 {minutes // 60}小时{minutes % 60}分）"
 
 
@@ -64,6 +61,7 @@ def _table(title: str, columns, **kw) -> Table:
 @key_option
 def overdue(api: str, key: str) -> None:
     """超期案件：GET /cases?overdue=true, most overdue first."""
+
     async def todo(http):
         services = await get_json(http, "/open311/v2/services.json", None)
         cases, page = [], 1
@@ -78,8 +76,14 @@ def overdue(api: str, key: str) -> None:
     table = _table(f"超期案件 {len(cases)} 件", ("案件编码", "分类", "承办单位", "时限", "亮灯", "环节"))
     for c in cases:
         category = f"{c['category']} {names.get(c['category'], '')}".strip() if c["category"] else "—"
-        table.add_row(c["case_code"], category, c["lead_unit"] or "待指定", _local(c["deadline"]) + (
-            _late(c["deadline"]) if c["step"] in ("dispatch", "handle") and c["deadline"] else ""), LAMPS.get(c["lamp"], c["lamp"]), c["step_label"])
+        table.add_row(
+            c["case_code"],
+            category,
+            c["lead_unit"] or "待指定",
+            _local(c["deadline"]) + (_late(c["deadline"]) if c["step"] in OPEN_STEPS and c["deadline"] else ""),
+            LAMPS.get(c["lamp"], c["lamp"]),
+            c["step_label"],
+        )
     cli.console.print(table if cases else "没有超期案件。")
 
 
@@ -91,13 +95,19 @@ def show(code: str, api: str, key: str) -> None:
     """一个案件：当前状态、诉求内容与时间线。"""
     d = _fetch(api, lambda http: get_json(http, f"/cases/{code}", key))
     s, r, w = d["summary"], d["report"], d["workflow"]
-    facts = [("环节", s["step_label"]), ("渠道 / 网格", f"{s['channel']} / {s['grid']}"),
-             ("分类 / 等级", f"{s['category'] or '—'} / {s['level'] or '—'}级"),
-             ("主办 / 会办", f"{s['lead_unit'] or '—'} / {'、'.join(s['co_units']) or '—'}"),
-             ("时限", _local(s["deadline"]) + (" [red]超期[/]" if s["overdue"] else "")), ("亮灯", LAMPS.get(s["lamp"], s["lamp"])),
-             ("退单 / 返工 / 延期", f"{s['returns']} / {s['reworks']} / {s['extensions']}"),
-             ("评价", VERDICTS.get(s["verdict"] or "", "—")), ("诉求人", escape(f"{r['name']} {r['phone']}")),
-             ("地址", escape(r["address"])), ("诉求", escape(r["description"]))]
+    facts = [
+        ("环节", s["step_label"]),
+        ("渠道 / 网格", f"{s['channel']} / {s['grid']}"),
+        ("分类 / 等级", f"{s['category'] or '—'} / {s['level'] or '—'}级"),
+        ("主办 / 会办", f"{s['lead_unit'] or '—'} / {'、'.join(s['co_units']) or '—'}"),
+        ("时限", _local(s["deadline"]) + (" [red]超期[/]" if s["overdue"] else "")),
+        ("亮灯", LAMPS.get(s["lamp"], s["lamp"])),
+        ("退单 / 返工 / 延期", f"{s['returns']} / {s['reworks']} / {s['extensions']}"),
+        ("评价", VERDICT_LABELS.get(s["verdict"] or "", "—")),
+        ("诉求人", escape(f"{r['name']} {r['phone']}")),
+        ("地址", escape(r["address"])),
+        ("诉求", escape(r["description"])),
+    ]
     head = _table(f"案件 {code}", ("", ""), show_header=False)
     for label, value in facts:
         head.add_row(label, value)
@@ -107,9 +117,17 @@ def show(code: str, api: str, key: str) -> None:
         return
     timeline = _table("时间线", ("#", "时间", "事件", "操作方", "单位", "说明"))
     for e in w["timeline"]:
-        note = e["note"] + (f"（{VERDICTS[e['verdict']]}）" if e.get("verdict") and VERDICTS[e["verdict"]] not in e["note"] else "")
-        timeline.add_row(str(e["seq"]), _local(e["at"]), EVENT_LABELS.get(EventKind(e["kind"]), e["kind"]),
-                         ROLES.get(e["role"], e["role"]), e["unit"] or "", escape(note))
+        note = e["note"] + (
+            f"（{VERDICT_LABELS[e['verdict']]}）"
+            if e.get("verdict") and VERDICT_LABELS[e["verdict"]] not in e["note"]
+            else ""
+        )
+        timeline.add_row(
+            str(e["seq"]),
+            _local(e["at"]),
+            EVENT_LABELS.get(EventKind(e["kind"]), e["kind"]),
+            ROLE_LABELS.get(e["role"], e["role"]),
+            e["unit"] or "",
+            escape(note),
+        )
     cli.console.print(timeline)
-
-

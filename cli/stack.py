@@ -64,7 +64,9 @@ class Child:
 
 
 def _spawn(name: str, argv: list[str], env: dict[str, str], stop_signal: int = signal.SIGTERM) -> Child:
-    popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
+    popen = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent
+    )
     return Child(name, popen, stop_signal)
 
 
@@ -81,9 +83,28 @@ def child_env(settings: Settings) -> dict[str, str]:
 def _temporal(settings: Settings, ui_port: int, env: dict[str, str]) -> Child:
     host, _, port = settings.temporal_address.rpartition(":")
     binary = Path(sysconfig.get_path("scripts")) / "temporal"
-    return _spawn("Temporal", [str(binary), "server", "start-dev", "--ip", host, "--port", port, "--ui-port", str(ui_port),
-                               "--db-filename", str(STATE / "temporal.db"), "--namespace", settings.temporal_namespace,
-                               "--log-level", "warn"], env, signal.SIGINT)
+    return _spawn(
+        "Temporal",
+        [
+            str(binary),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            port,
+            "--ui-port",
+            str(ui_port),
+            "--db-filename",
+            str(STATE / "temporal.db"),
+            "--namespace",
+            settings.temporal_namespace,
+            "--log-level",
+            "warn",
+        ],
+        env,
+        signal.SIGINT,
+    )
 
 
 def _wait_healthy(settings: Settings, children: list[Child], stop: threading.Event) -> bool:
@@ -103,20 +124,25 @@ def _wait_healthy(settings: Settings, children: list[Child], stop: threading.Eve
 
 
 def _banner(settings: Settings, ui_port: int, demo: bool) -> str:
-    source = "from ./closeloop catalog load" if Path(settings.district_file) == LOADED_DISTRICT else (
-        "CLOSELOOP_DISTRICT_FILE" if "district_file" in settings.model_fields_set else "the sample")
+    source = (
+        "from ./closeloop catalog load"
+        if Path(settings.district_file) == LOADED_DISTRICT
+        else ("CLOSELOOP_DISTRICT_FILE" if "district_file" in settings.model_fields_set else "the sample")
+    )
     api = f"http://{settings.api_host}:{settings.api_port}"
-    return (f"\ncloseloop is running\n"
-            f"  Temporal gRPC      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
-            f"  Temporal Web UI    http://127.0.0.1:{ui_port}\n"
-            f"  API docs           {api}/docs\n"
-            f"  Web pages          {api}/ui/login\n"
-            f"  API keys           {settings.api_keys_file or 'CLOSELOOP_API_KEYS'}\n"
-            f"  district           {settings.district_file} ({source})\n"
-            f"  time limits        {settings.policy_file or 'the district policy'}{' (demo: minutes)' if demo else ''}\n"
-            f"  database           {settings.database_url}\n"
-            f"  task queue         {settings.task_queue}\n"
-            f"Press Ctrl-C to stop.\n")
+    return (
+        f"\ncloseloop is running\n"
+        f"  Temporal gRPC      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
+        f"  Temporal Web UI    http://127.0.0.1:{ui_port}\n"
+        f"  API docs           {api}/docs\n"
+        f"  Web pages          {api}/ui/login\n"
+        f"  API keys           {settings.api_keys_file or 'CLOSELOOP_API_KEYS'}\n"
+        f"  district           {settings.district_file} ({source})\n"
+        f"  time limits        {settings.policy_file or 'the district policy'}{' (demo: minutes)' if demo else ''}\n"
+        f"  database           {settings.database_url}\n"
+        f"  task queue         {settings.task_queue}\n"
+        f"Press Ctrl-C to stop.\n"
+    )
 
 
 def _stop_on_signals() -> threading.Event:
@@ -141,20 +167,26 @@ def dev(ui_port: int, demo: bool) -> None:
     db.dispose()
     env = child_env(settings)
     python = [sys.executable, "-m", "cli"]
-    children = [_temporal(settings, ui_port, env), _spawn("worker", [*python, "worker"], env), _spawn("API", [*python, "api"], env)]
+    children = [
+        _temporal(settings, ui_port, env),
+        _spawn("worker", [*python, "worker"], env),
+        _spawn("API", [*python, "api"], env),
+    ]
     code = 0
     try:
         if _wait_healthy(settings, children, stop):
             click.echo(_banner(settings, ui_port, demo))
         while not stop.is_set():
             if exited := [c for c in children if not c.alive]:
-                click.echo(f"closeloop: {exited[0].name} exited with code {exited[0].popen.returncode}; stopping", err=True)
+                click.echo(
+                    f"closeloop: {exited[0].name} exited with code {exited[0].popen.returncode}; stopping", err=True
+                )
                 code = 1
                 break
             stop.wait(0.5)
     finally:
         deadline = time.monotonic() + SHUTDOWN_SECONDS
-        for child, share in zip(reversed(children), (0.35, 0.85, 1.0)):  # API, worker, Temporal
+        for child, share in zip(reversed(children), (0.35, 0.85, 1.0), strict=False):  # API, worker, Temporal
             child.stop(time.monotonic() + share * (deadline - time.monotonic()))
         click.echo("closeloop stopped.")
     sys.exit(code)
@@ -175,5 +207,11 @@ def api() -> None:
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     settings = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="warning",
-                timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)))
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
+    )

@@ -1,0 +1,50 @@
+"""The API keys the simulator plays with, read from ``deploy/dev-keys.json``'s format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_KEYS = Path(__file__).parent.parent / "deploy" / "dev-keys.json"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The API keys the simulator plays with: one per role, one per unit it can act for."""
+
+    intake: str = "dev-intake"
+    supervisor: str = "dev-supervisor"
+    verifier: str = "dev-verifier"
+    units: Mapping[str, str] = field(default_factory=dict)  # unit code → key
+
+    @classmethod
+    def dev(cls, path: Path | str = DEV_KEYS) -> Keys:
+        """From a key file in ``deploy/dev-keys.json``'s format: one key per role (dev-intake,
+        dev-supervisor, dev-verifier when present) and every unit_staff key (dev-unit-<CODE>)."""
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+
+        def pick(role: str, preferred: str) -> str:
+            names = [key for key, spec in raw.items() if spec.get("role") == role and not spec.get("channel")]
+            return preferred if preferred in names or not names else names[0]
+
+        units = {
+            spec["unit"]: key for key, spec in raw.items() if spec.get("role") == "unit_staff" and spec.get("unit")
+        }
+        return cls(
+            pick("intake", "dev-intake"), pick("supervisor", "dev-supervisor"), pick("verifier", "dev-verifier"), units
+        )
+
+    def mapped(self, names: Mapping[str, str]) -> Keys:
+        """The same keys under other names, e.g. ``{"dev-intake": "k-intake", "dev-unit-D-JJ": "k-D-JJ"}``."""
+
+        def renamed(key: str) -> str:
+            return names.get(key, key)
+
+        return Keys(
+            renamed(self.intake),
+            renamed(self.supervisor),
+            renamed(self.verifier),
+            {unit: renamed(key) for unit, key in self.units.items()},
+        )
