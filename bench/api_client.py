@@ -43,8 +43,13 @@ class Api:
         headers = {"Idempotency-Key": uuid.uuid4().hex, **({"X-API-Key": key} if key else {})}
         return await self._send("POST", path, headers, json=body)
 
-    async def get(self, path: str, key: str | None = None, params: dict[str, Any] | None = None,
-                  cookies: dict[str, str] | None = None) -> httpx.Response:
+    async def get(
+        self,
+        path: str,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
+        cookies: dict[str, str] | None = None,
+    ) -> httpx.Response:
         return await self._send("GET", path, {"X-API-Key": key} if key else {}, params=params, cookies=cookies)
 
     async def _send(self, method: str, path: str, headers: dict[str, str], **kw: Any) -> httpx.Response:
@@ -59,7 +64,7 @@ class Api:
                 if r.status_code != 503:
                     return r
                 self._count("503")
-            await asyncio.sleep(0.2 * 2 ** attempt)
+            await asyncio.sleep(0.2 * 2**attempt)
         return r
 
     async def ok(self, path: str, key: str | None, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
@@ -86,9 +91,15 @@ def _code(r: httpx.Response) -> str:
 def intake_body(tag: str) -> dict[str, Any]:
     """A 12345 hotline report about a parked car in 西楼小区 (→ JM-002, D-JJ)."""
     digits = uuid.uuid4().int % 10**8
-    return {"channel_ref": f"bench-{tag}-{uuid.uuid4().hex[:12]}", "name": "压测用户", "phone": f"139{digits:08d}",
-            "address": "龙山街道西楼小区3号楼", "grid": GRID, "category_hint": CATEGORY,
-            "description": "西楼小区门口消防通道上停了一辆白色轿车，三天没挪了"}
+    return {
+        "channel_ref": f"bench-{tag}-{uuid.uuid4().hex[:12]}",
+        "name": "压测用户",
+        "phone": f"139{digits:08d}",
+        "address": "龙山街道西楼小区3号楼",
+        "grid": GRID,
+        "category_hint": CATEGORY,
+        "description": "西楼小区门口消防通道上停了一辆白色轿车，三天没挪了",
+    }
 
 
 async def intake(api: Api, tag: str) -> tuple[str, str]:

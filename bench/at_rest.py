@@ -49,8 +49,15 @@ async def time_read(api: Api, path: str, params: dict[str, str] | None, calls: i
         status = r.status_code
         if r.status_code == 200 and r.headers.get("content-type", "").startswith("application/json"):
             total = r.json().get("total")
-    return {"path": path, "params": params, "status": status, "median_ms": round(statistics.median(times), 1),
-            "max_ms": round(max(times), 1), "calls": calls, **({"total": total} if isinstance(total, int) else {})}
+    return {
+        "path": path,
+        "params": params,
+        "status": status,
+        "median_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+        "calls": calls,
+        **({"total": total} if isinstance(total, int) else {}),
+    }
 
 
 def mib(value: int | None) -> float | None:
@@ -67,9 +74,14 @@ async def measure(stack: Stack, api: Api, count: int, clients: int, calls: int) 
     reads = {name: await time_read(api, path, params, calls) for name, (path, params) in READS.items()}
     rss = stack.rss()
     return {
-        "opened": opened, "seconds_to_open": round(seconds, 1), "opened_per_second": round(opened / seconds, 2) if seconds else None,
-        "cases_waiting_in_dispatch": waiting, "errors": len(errors), "first_errors": errors[:5],
+        "opened": opened,
+        "seconds_to_open": round(seconds, 1),
+        "opened_per_second": round(opened / seconds, 2) if seconds else None,
+        "cases_waiting_in_dispatch": waiting,
+        "errors": len(errors),
+        "first_errors": errors[:5],
         "rss_mib": {name: mib(value) for name, value in rss.items()},
         "db_bytes_per_case": round((size_after - size_before) / opened) if opened else None,
-        "db_mib_total": mib(size_after), "reads": reads,
+        "db_mib_total": mib(size_after),
+        "reads": reads,
     }

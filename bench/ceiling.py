@@ -34,28 +34,40 @@ class CeilingRun:
         return (self.workflows - len(self.errors)) / self.seconds if self.seconds else 0.0
 
     def summary(self) -> dict[str, object]:
-        return {"shape": asdict(self.shape), "workflows": self.workflows, "seconds": round(self.seconds, 2),
-                "workflows_per_second": round(self.per_second, 2), "errors": len(self.errors), "first_errors": self.errors[:5],
-                "history_of_one": self.measured.as_dict() if self.measured else None}
+        return {
+            "shape": asdict(self.shape),
+            "workflows": self.workflows,
+            "seconds": round(self.seconds, 2),
+            "workflows_per_second": round(self.per_second, 2),
+            "errors": len(self.errors),
+            "first_errors": self.errors[:5],
+            "history_of_one": self.measured.as_dict() if self.measured else None,
+        }
 
 
 def shapes_from(case: Shape) -> dict[str, CeilingShape]:
     """The case's own shape (rounded medians) and the lean variant: 8 activities, the same updates,
     no local activity and no timer."""
     updates = round(case.updates)
-    own = CeilingShape(round(case.activities), round(case.local_activities), updates, round(case.timers), round(case.timers_fired))
+    own = CeilingShape(
+        round(case.activities), round(case.local_activities), updates, round(case.timers), round(case.timers_fired)
+    )
     return {"case_shape": own, "lean_8": CeilingShape(LEAN_ACTIVITIES, 0, updates, 0, 0)}
 
 
 async def one(client: Client, task_queue: str, shape: CeilingShape) -> str:
-    handle = await client.start_workflow(CeilingWorkflow.run, shape, id=f"ceiling-{uuid.uuid4().hex}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        CeilingWorkflow.run, shape, id=f"ceiling-{uuid.uuid4().hex}", task_queue=task_queue
+    )
     for n in range(shape.updates):
         await handle.execute_update(CeilingWorkflow.act, n)
     await handle.result()
     return handle.id
 
 
-async def drive(client: Client, task_queue: str, label: str, shape: CeilingShape, workflows: int, clients: int) -> CeilingRun:
+async def drive(
+    client: Client, task_queue: str, label: str, shape: CeilingShape, workflows: int, clients: int
+) -> CeilingRun:
     errors: list[str] = []
     done: list[str] = []
     taken = 0
@@ -76,16 +88,26 @@ async def drive(client: Client, task_queue: str, label: str, shape: CeilingShape
 
 def merge(runs: list[CeilingRun]) -> CeilingRun:
     first = runs[0]
-    return CeilingRun(first.label, first.shape, sum(r.workflows for r in runs), sum(r.seconds for r in runs),
-                      [e for r in runs for e in r.errors], [d for r in runs for d in r.done])
+    return CeilingRun(
+        first.label,
+        first.shape,
+        sum(r.workflows for r in runs),
+        sum(r.seconds for r in runs),
+        [e for r in runs for e in r.errors],
+        [d for r in runs for d in r.done],
+    )
 
 
 async def measure(stack: Stack, case: Shape, workflows: int, clients: int) -> dict[str, CeilingRun]:
     """Start the ceiling worker process, run the shapes in alternating rounds (so a change in the
     machine's load during the run hits both alike), stop the worker."""
     task_queue = f"ceiling-{uuid.uuid4().hex[:8]}"
-    worker = stack.processes.spawn("ceiling-worker", [PYTHON, "-m", "bench.ceiling_worker", stack.temporal_address, task_queue],
-                                   stack.folder, stack.env())
+    worker = stack.processes.spawn(
+        "ceiling-worker",
+        [PYTHON, "-m", "bench.ceiling_worker", stack.temporal_address, task_queue],
+        stack.folder,
+        stack.env(),
+    )
     try:
         await stack.wait_for_poller(task_queue, worker)
         client = await Client.connect(stack.temporal_address)

@@ -25,14 +25,19 @@ async def serve(address: str, task_queue: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    worker = Worker(client, task_queue=task_queue, workflows=[CeilingWorkflow], activities=[touch],
-                    max_cached_workflows=settings.max_cached_workflows,
-                    max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
-                    max_concurrent_local_activities=settings.max_concurrent_local_activities,
-                    max_concurrent_workflow_task_polls=settings.workflow_task_pollers,
-                    max_concurrent_activity_task_polls=settings.activity_task_pollers,
-                    max_concurrent_activities=settings.activity_threads,
-                    graceful_shutdown_timeout=timedelta(seconds=2))
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CeilingWorkflow],
+        activities=[touch],
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_concurrent_local_activities=settings.max_concurrent_local_activities,
+        max_concurrent_workflow_task_polls=settings.workflow_task_pollers,
+        max_concurrent_activity_task_polls=settings.activity_task_pollers,
+        max_concurrent_activities=settings.activity_threads,
+        graceful_shutdown_timeout=timedelta(seconds=2),
+    )
     async with worker:
         await stop.wait()
 

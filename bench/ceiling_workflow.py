@@ -8,6 +8,7 @@ reaches on the same dev server is the most an orchestration of that shape can ge
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,17 +56,19 @@ class CeilingWorkflow:
             await asyncio.sleep(SHORT)
         waits = max(0, shape.timers - shape.timers_fired)
         while not self._finished():
-            seen = self.handled
-            moved = lambda: self.handled > seen or self._finished()  # noqa: E731
+            moved = functools.partial(self._moved_since, self.handled)
             if waits:
                 waits -= 1
                 try:
                     await workflow.wait_condition(moved, timeout=LONG)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             else:
                 await workflow.wait_condition(moved)
         return self.handled
+
+    def _moved_since(self, seen: int) -> bool:
+        return self.handled > seen or self._finished()
 
     def _finished(self) -> bool:
         assert self.shape is not None

@@ -33,11 +33,16 @@ class LoopRun:
 
     def summary(self) -> dict[str, object]:
         times = sorted(self.case_seconds)
-        return {"cases": self.cases, "closed": len(self.closed), "seconds": round(self.seconds, 2),
-                "closed_per_second": round(self.closed_per_second, 2),
-                "case_seconds_p50": round(statistics.median(times), 3) if times else None,
-                "case_seconds_max": round(times[-1], 3) if times else None,
-                "errors": len(self.errors), "first_errors": self.errors[:5]}
+        return {
+            "cases": self.cases,
+            "closed": len(self.closed),
+            "seconds": round(self.seconds, 2),
+            "closed_per_second": round(self.closed_per_second, 2),
+            "case_seconds_p50": round(statistics.median(times), 3) if times else None,
+            "case_seconds_max": round(times[-1], 3) if times else None,
+            "errors": len(self.errors),
+            "first_errors": self.errors[:5],
+        }
 
 
 async def wait_for_visit(api: Api, code: str, token: str, seconds: float = 120.0) -> None:
@@ -50,7 +55,9 @@ async def wait_for_visit(api: Api, code: str, token: str, seconds: float = 120.0
         if r.json().get("awaiting") == "visit":
             return
         if time.monotonic() > limit:
-            raise ApiProblem(f"{code}: return visit not due within {seconds:.0f}s (awaiting {r.json().get('awaiting')})")
+            raise ApiProblem(
+                f"{code}: return visit not due within {seconds:.0f}s (awaiting {r.json().get('awaiting')})"
+            )
         await asyncio.sleep(pause)
         pause = min(pause * 1.5, 0.5)
 

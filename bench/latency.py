@@ -50,9 +50,17 @@ class Offered:
             value = percentile(self.latencies_ms, q)
             return round(value, 1) if value is not None else None
 
-        return {"rate": self.rate, "seconds": self.seconds, "requests": len(self.latencies_ms) + len(self.errors),
-                "p50_ms": ms(50), "p95_ms": ms(95), "p99_ms": ms(99), "max_ms": ms(100), "errors": len(self.errors),
-                "first_errors": self.errors[:3]}
+        return {
+            "rate": self.rate,
+            "seconds": self.seconds,
+            "requests": len(self.latencies_ms) + len(self.errors),
+            "p50_ms": ms(50),
+            "p95_ms": ms(95),
+            "p99_ms": ms(99),
+            "max_ms": ms(100),
+            "errors": len(self.errors),
+            "first_errors": self.errors[:3],
+        }
 
 
 async def _probe(http: httpx.AsyncClient, scheduled: float, result: Offered) -> None:
@@ -80,8 +88,9 @@ async def offer(http: httpx.AsyncClient, rate: float, seconds: float) -> Offered
     return result
 
 
-async def measure(api_url: str, rate: float, seconds: float, step_seconds: float, max_rate: float,
-                  background_clients: int) -> dict[str, object]:
+async def measure(
+    api_url: str, rate: float, seconds: float, step_seconds: float, max_rate: float, background_clients: int
+) -> dict[str, object]:
     """Fixed rate, then the rate search, all with a closeloop drive running behind them."""
     stop = asyncio.Event()
     async with http_client(api_url, background_clients) as bg_http, http_client(api_url, 500, timeout=30.0) as http:
@@ -99,6 +108,15 @@ async def measure(api_url: str, rate: float, seconds: float, step_seconds: float
         finally:
             stop.set()
             busy = await background
-    return {"fixed": fixed.summary(), "steps": steps, "max_rate_p99_within_target": best, "p99_target_ms": P99_TARGET_MS,
-            "background": {"closed": len(busy.closed), "closed_per_second": round(busy.closed_per_second, 2),
-                           "errors": len(busy.errors), "first_errors": busy.errors[:3]}}
+    return {
+        "fixed": fixed.summary(),
+        "steps": steps,
+        "max_rate_p99_within_target": best,
+        "p99_target_ms": P99_TARGET_MS,
+        "background": {
+            "closed": len(busy.closed),
+            "closed_per_second": round(busy.closed_per_second, 2),
+            "errors": len(busy.errors),
+            "first_errors": busy.errors[:3],
+        },
+    }

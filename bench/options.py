@@ -36,17 +36,23 @@ class Options:
         return self.storm_minutes or max(1, -(-self.storm // 600))
 
 
-QUICK = dict(cases=20, clients=10, rate=10.0, seconds=5.0, step_seconds=3.0, max_rate=80.0, open_cases=200, storm=100, calls=3)
+QUICK = dict(
+    cases=20, clients=10, rate=10.0, seconds=5.0, step_seconds=3.0, max_rate=80.0, open_cases=200, storm=100, calls=3
+)
 
 
 def parse(argv: list[str] | None = None) -> Options:
-    p = argparse.ArgumentParser(prog="python -m bench", description="closeloop benchmarks: five figures on a stack of their own")
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description="closeloop benchmarks: five figures on a stack of their own"
+    )
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (explicit options still win)")
     p.add_argument("--cases", type=int, help="closeloop/ceiling: workflows per run (default 500)")
     p.add_argument("--clients", type=int, help="concurrent clients (default 50)")
     p.add_argument("--rate", type=float, help="intake latency: offered requests/s (default 20)")
     p.add_argument("--seconds", type=float, help="intake latency: seconds at --rate (default 60)")
-    p.add_argument("--step-seconds", type=float, help="intake latency: seconds per step of the rate search (default 10)")
+    p.add_argument(
+        "--step-seconds", type=float, help="intake latency: seconds per step of the rate search (default 10)"
+    )
     p.add_argument("--max-rate", type=float, help="intake latency: highest rate tried (default 640)")
     p.add_argument("--open-cases", type=int, help="at rest: open cases created (default 20000)")
     p.add_argument("--storm", type=int, help="timer storm: deadlines falling due together (default 5000)")
@@ -55,11 +61,25 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--calls", type=int, help="at rest: calls per read, median reported (default 5)")
     p.add_argument("--only", help=f"comma-separated figures: {','.join(FIGURES)}")
     p.add_argument("--database", choices=("sqlite", "postgresql"), help="projection database (default sqlite)")
-    p.add_argument("--json", dest="json_path", type=Path, help=f"results file (default {DEFAULT_JSON.relative_to(BENCH.parent)})")
+    p.add_argument(
+        "--json", dest="json_path", type=Path, help=f"results file (default {DEFAULT_JSON.relative_to(BENCH.parent)})"
+    )
     args = p.parse_args(argv)
     values: dict[str, object] = dict(QUICK) if args.quick else {}
-    for name in ("cases", "clients", "rate", "seconds", "step_seconds", "max_rate", "open_cases", "storm", "storm_minutes",
-                 "calls", "database", "json_path"):
+    for name in (
+        "cases",
+        "clients",
+        "rate",
+        "seconds",
+        "step_seconds",
+        "max_rate",
+        "open_cases",
+        "storm",
+        "storm_minutes",
+        "calls",
+        "database",
+        "json_path",
+    ):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     if args.storm_restart:

@@ -84,8 +84,16 @@ class Processes:
         log_path = log_dir / f"{name}.log"
         log = open(log_path, "ab")
         try:
-            popen = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent, start_new_session=True)
+            popen = subprocess.Popen(
+                argv,
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
+            )
         finally:
             log.close()
         child = Child(name, popen, log_path)
@@ -116,8 +124,13 @@ class Processes:
 def cli_has(command: str) -> bool:
     """True when ``python -m cli <command> --help`` works (the engineer's new commands)."""
     try:
-        done = subprocess.run([PYTHON, "-m", "cli", command, "--help"], cwd=REPO, capture_output=True, timeout=120,
-                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        done = subprocess.run(
+            [PYTHON, "-m", "cli", command, "--help"],
+            cwd=REPO,
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
@@ -130,5 +143,17 @@ def worker_argv() -> list[str]:
 def api_argv(port: int) -> list[str]:
     if cli_has("api"):
         return [PYTHON, "-m", "cli", "api"]
-    return [PYTHON, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--no-access-log"]
+    return [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "api.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]

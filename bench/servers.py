@@ -69,16 +69,22 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         closeloop = {
-            "TEMPORAL_ADDRESS": self.temporal_address, "TEMPORAL_NAMESPACE": NAMESPACE, "DATABASE_URL": self.db.url,
-            "TASK_QUEUE": self.task_queue, "API_HOST": "127.0.0.1", "API_PORT": str(self.api_port),
-            "PUBLIC_BASE_URL": self.api_url, "API_KEYS_FILE": str(DEV_KEYS), "POLICY_FILE": str(self.config.policy.resolve()),
+            "TEMPORAL_ADDRESS": self.temporal_address,
+            "TEMPORAL_NAMESPACE": NAMESPACE,
+            "DATABASE_URL": self.db.url,
+            "TASK_QUEUE": self.task_queue,
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(self.api_port),
+            "PUBLIC_BASE_URL": self.api_url,
+            "API_KEYS_FILE": str(DEV_KEYS),
+            "POLICY_FILE": str(self.config.policy.resolve()),
         }
         keep = {k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")}
         return {**keep, **{f"CLOSELOOP_{k}": v for k, v in closeloop.items()}, "NO_PROXY": "127.0.0.1,localhost"}
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def __aenter__(self) -> "Stack":
+    async def __aenter__(self) -> Stack:
         try:
             await self.start()
         except BaseException:
@@ -91,10 +97,28 @@ class Stack:
 
     async def start(self) -> None:
         self.db.create()
-        self.temporal = self.processes.spawn("temporal", [
-            str(TEMPORAL), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.temporal_port), "--headless",
-            "--http-port", str(free_port()), "--metrics-port", str(free_port()), "--db-filename", str(self.temporal_db),
-            "--log-level", "error"], self.folder)
+        self.temporal = self.processes.spawn(
+            "temporal",
+            [
+                str(TEMPORAL),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.temporal_port),
+                "--headless",
+                "--http-port",
+                str(free_port()),
+                "--metrics-port",
+                str(free_port()),
+                "--db-filename",
+                str(self.temporal_db),
+                "--log-level",
+                "error",
+            ],
+            self.folder,
+        )
         self.client = await self._connect()
         self.api = self.processes.spawn("api", api_argv(self.api_port), self.folder, self.env())
         await self._wait_api()
@@ -129,7 +153,9 @@ class Stack:
             if not self.temporal.alive:
                 raise StackError(f"Temporal dev server exited:\n{self.temporal.tail()}")
             try:
-                return await Client.connect(self.temporal_address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+                return await Client.connect(
+                    self.temporal_address, namespace=NAMESPACE, data_converter=pydantic_data_converter
+                )
             except Exception:
                 if time.monotonic() > limit:
                     raise StackError(f"Temporal did not answer on {self.temporal_address}") from None
@@ -154,8 +180,11 @@ class Stack:
     async def wait_for_poller(self, task_queue: str, child: Child, seconds: float = 90.0) -> float:
         """Wait until ``child`` (by pid in the poller identity) polls ``task_queue``'s workflow tasks."""
         assert self.client is not None
-        request = DescribeTaskQueueRequest(namespace=NAMESPACE, task_queue=TaskQueue(name=task_queue),
-                                           task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        request = DescribeTaskQueueRequest(
+            namespace=NAMESPACE,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
         limit = time.monotonic() + seconds
         while True:
             if not child.alive:
@@ -168,4 +197,7 @@ class Stack:
             await asyncio.sleep(0.2)
 
     def rss(self) -> dict[str, int | None]:
-        return {name: (c.rss() if c else None) for name, c in (("worker", self.worker), ("api", self.api), ("temporal", self.temporal))}
+        return {
+            name: (c.rss() if c else None)
+            for name, c in (("worker", self.worker), ("api", self.api), ("temporal", self.temporal))
+        }

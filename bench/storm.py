@@ -72,8 +72,15 @@ async def wait_for_rungs(stack: Stack, cases: int, since: float, seconds: float)
     return done
 
 
-async def measure(processes: Processes, base_policy: Path, database: DatabaseKind, count: int, clients: int,
-                  minutes: int, restart: bool) -> dict[str, object]:
+async def measure(
+    processes: Processes,
+    base_policy: Path,
+    database: DatabaseKind,
+    count: int,
+    clients: int,
+    minutes: int,
+    restart: bool,
+) -> dict[str, object]:
     config = StackConfig("storm", base_policy, database)  # the policy path is replaced below, before the stack starts
     stack = Stack(config, processes)
     policy = storm_policy(base_policy, minutes, stack.folder / "storm-policy.json")
@@ -94,21 +101,35 @@ async def measure(processes: Processes, base_policy: Path, database: DatabaseKin
         return _summary(len(dispatched), minutes, restart, first, last, late_start, done, errors)
 
 
-def _summary(cases: int, minutes: int, restart: bool, first: float, last: float, late_start: bool,
-             done: dict[str, float | None], errors: list[str]) -> dict[str, object]:
+def _summary(
+    cases: int,
+    minutes: int,
+    restart: bool,
+    first: float,
+    last: float,
+    late_start: bool,
+    done: dict[str, float | None],
+    errors: list[str],
+) -> dict[str, object]:
     """Live: seconds after the first deadline (and after the last); restart: after the worker polled again."""
     finished = [v for v in done.values() if v is not None]
     all_done = max(finished) if len(finished) == len(RUNGS) else None
     spread = 0.0 if restart else last - first
     return {
-        "cases": cases, "minutes": minutes, "mode": "restart" if restart else "live",
+        "cases": cases,
+        "minutes": minutes,
+        "mode": "restart" if restart else "live",
         "measured_from": "worker back" if restart else "first deadline",
-        "deadline_spread_seconds": round(last - first, 1), "registration_overran_first_deadline": late_start,
-        "rungs_per_case": len(RUNGS), "rung_seconds": {k: _r(v) for k, v in done.items()},
+        "deadline_spread_seconds": round(last - first, 1),
+        "registration_overran_first_deadline": late_start,
+        "rungs_per_case": len(RUNGS),
+        "rung_seconds": {k: _r(v) for k, v in done.items()},
         "all_rungs_seconds": _r(all_done),
         "all_rungs_seconds_after_last_deadline": _r(all_done - spread) if all_done is not None else None,
         "rungs_per_second": round(len(RUNGS) * cases / all_done, 1) if all_done else None,
-        "complete": all_done is not None, "errors": len(errors), "first_errors": errors[:5],
+        "complete": all_done is not None,
+        "errors": len(errors),
+        "first_errors": errors[:5],
     }
 
 
