@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 import httpx
 from sqlalchemy import Engine
@@ -41,22 +41,39 @@ class Stack:
     client: Client
     engine: Engine
 
-    async def report(self, channel: str = "hotline_12345", grid: str = "G-LS-XL-01", key: str = "k-intake", **fields) -> dict:
-        body = {"channel_ref": uuid.uuid4().hex, "name": "张三", "phone": "13812341234", "address": "文登区龙山路88号",
-                "grid": grid, "description": "小区门口有车辆长期违规停放，影响通行", **fields}
+    async def report(
+        self, channel: str = "hotline_12345", grid: str = "G-LS-XL-01", key: str = "k-intake", **fields
+    ) -> dict:
+        body = {
+            "channel_ref": uuid.uuid4().hex,
+            "name": "张三",
+            "phone": "13812341234",
+            "address": "文登区龙山路88号",
+            "grid": grid,
+            "description": "小区门口有车辆长期违规停放，影响通行",
+            **fields,
+        }
         r = await self.http.post(f"/intake/{channel}", json=body, headers=as_(key))
         assert r.status_code == 202, r.text
         return r.json()
 
 
 @asynccontextmanager
-async def api_stack(engine: Engine, env: WorkflowEnvironment, district: District | None = None,
-                    **settings_overrides) -> AsyncIterator[Stack]:
+async def api_stack(
+    engine: Engine, env: WorkflowEnvironment, district: District | None = None, **settings_overrides
+) -> AsyncIterator[Stack]:
     target = env.client.service_client.config.target_host
-    settings = Settings(**{"task_queue": f"api-{uuid.uuid4().hex[:8]}", "database_url": str(engine.url), "temporal_address": target,
-                           "api_keys": KEYS, "intake_retry_seconds": 0.2,
-                           "intake_start_wait_seconds": 10.0,  # "started" in the answer, whatever the machine's load
-                           **settings_overrides})
+    settings = Settings(
+        **{
+            "task_queue": f"api-{uuid.uuid4().hex[:8]}",
+            "database_url": str(engine.url),
+            "temporal_address": target,
+            "api_keys": KEYS,
+            "intake_retry_seconds": 0.2,
+            "intake_start_wait_seconds": 10.0,  # "started" in the answer, whatever the machine's load
+            **settings_overrides,
+        }
+    )
     app = create_app(settings)
     async with build_worker(env.client, settings, engine, district=district), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

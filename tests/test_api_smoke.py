@@ -9,7 +9,11 @@ async def test_intake_register_and_inbox(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
         got = await s.report()
         code = got["case_code"]
-        assert got["status"] == "started" and got["new"] and got["tracking_url"].endswith(f"{code}?token={got['citizen_token']}")
+        assert (
+            got["status"] == "started"
+            and got["new"]
+            and got["tracking_url"].endswith(f"{code}?token={got['citizen_token']}")
+        )
         r = await s.http.post(f"/cases/{code}/register", json={"category": "JM-002"}, headers=as_("k-supervisor"))
         assert r.status_code == 200, r.text
         assert r.json()["step"] == "dispatch"

@@ -10,9 +10,9 @@ import asyncio
 import re
 import socket
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,8 +29,16 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 async_api = pytest.importorskip("playwright.async_api", reason="the playwright Python package is not installed")
 expect = async_api.expect
 
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
@@ -38,12 +46,17 @@ SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 async def served(engine, env) -> AsyncIterator[str]:
     """The real app over HTTP (uvicorn in this event loop) with the real worker; yields its base URL."""
     target = env.client.service_client.config.target_host
-    settings = Settings(task_queue=f"web-{uuid.uuid4().hex[:8]}", database_url=str(engine.url), temporal_address=target,
-                        api_keys=KEYS, intake_retry_seconds=0.2)
+    settings = Settings(
+        task_queue=f"web-{uuid.uuid4().hex[:8]}",
+        database_url=str(engine.url),
+        temporal_address=target,
+        api_keys=KEYS,
+        intake_retry_seconds=0.2,
+    )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # connections wait in the backlog until uvicorn serves: no start-up race
-    base = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on"))
     async with build_worker(env.client, settings, engine):
         serving = asyncio.create_task(server.serve(sockets=[sock]))
@@ -59,8 +72,14 @@ async def served(engine, env) -> AsyncIterator[str]:
 
 async def file_and_register(base: str) -> str:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        body = {"channel_ref": uuid.uuid4().hex, "name": "王五", "phone": "13712345678", "address": "文登区龙山路66号",
-                "grid": "G-LS-XL-01", "description": "龙山路口有车辆长期占用消防通道违规停放"}
+        body = {
+            "channel_ref": uuid.uuid4().hex,
+            "name": "王五",
+            "phone": "13712345678",
+            "address": "文登区龙山路66号",
+            "grid": "G-LS-XL-01",
+            "description": "龙山路口有车辆长期占用消防通道违规停放",
+        }
         r = await http.post("/intake/hotline_12345", json=body, headers=as_("k-intake"))
         assert r.status_code == 202, r.text
         code = r.json()["case_code"]

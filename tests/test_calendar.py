@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from domain.calendar import BusinessCalendar, CalendarDataMissing, Deadline
 from domain.policy import Duration, DurationUnit, cd, wd, wh
 
 SH = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

@@ -121,10 +121,18 @@ def instant_policy(tmp_path: Path) -> Path:
 @contextlib.asynccontextmanager
 async def live_api(engine, env, tmp_path: Path):
     port = free_port()
-    settings = Settings(task_queue=f"cli-{uuid.uuid4().hex[:8]}", database_url=str(engine.url),
-                        temporal_address=env.client.service_client.config.target_host, api_keys_file=cli.DEV_KEYS,
-                        intake_retry_seconds=0.2, policy_file=instant_policy(tmp_path), api_port=port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    settings = Settings(
+        task_queue=f"cli-{uuid.uuid4().hex[:8]}",
+        database_url=str(engine.url),
+        temporal_address=env.client.service_client.config.target_host,
+        api_keys_file=cli.DEV_KEYS,
+        intake_retry_seconds=0.2,
+        policy_file=instant_policy(tmp_path),
+        api_port=port,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     server.capture_signals = contextlib.nullcontext  # the test process keeps its own signal handlers
     async with build_worker(env.client, settings, engine):
         serving = asyncio.create_task(server.serve())
@@ -144,9 +152,18 @@ async def test_overdue_show_and_simulate_against_a_live_api(engine, dev_env, tmp
     async with live_api(engine, dev_env, tmp_path) as url:
         sup = {"X-API-Key": "dev-supervisor"}
         async with httpx.AsyncClient(base_url=url) as http:
-            r = await http.post("/intake/hotline_12345", headers={"X-API-Key": "dev-intake"}, json={
-                "channel_ref": uuid.uuid4().hex, "name": "丛秀英", "phone": "13906315678", "address": "龙山街道西楼小区3号楼",
-                "grid": "G-LS-XL-01", "description": "西楼小区门口消防通道上停了一辆白色轿车，三天没挪了"})
+            r = await http.post(
+                "/intake/hotline_12345",
+                headers={"X-API-Key": "dev-intake"},
+                json={
+                    "channel_ref": uuid.uuid4().hex,
+                    "name": "丛秀英",
+                    "phone": "13906315678",
+                    "address": "龙山街道西楼小区3号楼",
+                    "grid": "G-LS-XL-01",
+                    "description": "西楼小区门口消防通道上停了一辆白色轿车，三天没挪了",
+                },
+            )
             code = r.json()["case_code"]
             await eventually(lambda: _started(http, code), timeout=30)
             r = await http.post(f"/cases/{code}/register", headers=sup, json={"category": "JM-002"})
@@ -160,11 +177,38 @@ async def test_overdue_show_and_simulate_against_a_live_api(engine, dev_env, tmp
 
         result = await invoke("show", code, "--api", url)
         assert result.exit_code == 0, result.output
-        for text in ("任务派遣", "JM-002 / 2级", "D-JJ", "超期", "丛秀英 13906315678",
-                     "消防通道", "信息采集", "立案", "派遣", "红灯超期", "系统"):
+        for text in (
+            "任务派遣",
+            "JM-002 / 2级",
+            "D-JJ",
+            "超期",
+            "丛秀英 13906315678",
+            "消防通道",
+            "信息采集",
+            "立案",
+            "派遣",
+            "红灯超期",
+            "系统",
+        ):
             assert text in result.output, text
         masked = await invoke("show", code, "--api", url, "--key", "dev-unit-D-JJ")
         assert masked.exit_code == 0 and "丛*" in masked.output and "13906315678" not in masked.output
+
+        unit = ("--api", url, "--key", "dev-unit-D-JJ")
+        listed = await invoke("actions", code, *unit)
+        assert listed.exit_code == 0 and f"closeloop act {code} sign" in listed.output and "签收" in listed.output
+        unitless = await invoke("act", code, "extension", "extra.amount=2", "reason=需协调", *unit)
+        assert unitless.exit_code == 1 and "请填写延期时长单位" in unitless.output
+        refused = await invoke(
+            "act", code, "extension", "extra.amount=2", "extra.unit=working_days", "reason=需协调", *unit
+        )
+        assert refused.exit_code == 1 and "申请延期未执行" in refused.output  # not signed for yet: the workflow says no
+        short = await invoke("act", code, "return", "reason=x", *unit)
+        assert short.exit_code == 1 and "请填写退单理由" in short.output  # checked before it is sent
+        signed = await invoke("act", code, "sign", "note=命令行签收备注", *unit)
+        assert signed.exit_code == 0 and "签收：已完成" in signed.output, signed.output
+        result = await invoke("show", code, "--api", url)
+        assert "命令行签收备注" in result.output  # the note typed with the CLI action, on the case timeline
 
         missing = await invoke("show", "WD-20000101-000001", "--api", url)
         assert missing.exit_code == 1 and "不存在" in missing.output
@@ -188,4 +232,3 @@ async def _started(http, code) -> bool:
 async def _red(http, code) -> bool:
     r = await http.get(f"/cases/{code}", headers={"X-API-Key": "dev-supervisor"})
     return r.json()["summary"]["lamp"] == "red"
-

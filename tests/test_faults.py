@@ -30,9 +30,18 @@ CASES = 120
 
 
 async def intake(http: httpx.AsyncClient, ref: str) -> httpx.Response:
-    return await http.post("/intake/hotline_12345", headers={"X-API-Key": "k-intake"}, timeout=60, json={
-        "channel_ref": ref, "name": "王五", "phone": "13700001111", "grid": "G-LS-XL-01",
-        "description": "小区门口车辆违规停放，影响通行"})
+    return await http.post(
+        "/intake/hotline_12345",
+        headers={"X-API-Key": "k-intake"},
+        timeout=60,
+        json={
+            "channel_ref": ref,
+            "name": "王五",
+            "phone": "13700001111",
+            "grid": "G-LS-XL-01",
+            "description": "小区门口车辆违规停放，影响通行",
+        },
+    )
 
 
 async def until_confirmed(http: httpx.AsyncClient, path: str, api_key: str, body: dict, key: str) -> httpx.Response:
@@ -64,18 +73,28 @@ def projection(url: str) -> tuple[dict[str, str], Counter, Counter]:
 
 async def test_worker_sigkill_with_cases_in_flight_loses_and_doubles_nothing(tmp_path):
     with fresh_database("sqlite", tmp_path) as url, live_stack(tmp_path, url, ACTION_TIMEOUT_SECONDS="3") as stack:
-        async with httpx.AsyncClient(base_url=stack.url, trust_env=False, limits=httpx.Limits(max_connections=300)) as http:
-            codes = [r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"kill-{i}") for i in range(CASES)))]
+        async with httpx.AsyncClient(
+            base_url=stack.url, trust_env=False, limits=httpx.Limits(max_connections=300)
+        ) as http:
+            codes = [
+                r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"kill-{i}") for i in range(CASES)))
+            ]
             keys = {code: uuid.uuid4().hex for code in codes}
-            actions = [asyncio.create_task(until_confirmed(http, f"/cases/{code}/register", "k-supervisor",
-                                                           {"category": "JM-002"}, keys[code])) for code in codes]
+            actions = [
+                asyncio.create_task(
+                    until_confirmed(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"}, keys[code])
+                )
+                for code in codes
+            ]
             await eventually(lambda: sum(a.done() for a in actions) >= 10, timeout=60, interval=0.05)
             in_flight = sum(not a.done() for a in actions)
             stack.kill("worker")
             stack.start("worker")
             answers = await asyncio.gather(*actions)
             assert in_flight >= 100, f"only {in_flight} cases were in flight when the worker was killed"
-            assert all(r.status_code == 200 and r.json()["step"] == "dispatch" for r in answers), Counter(r.status_code for r in answers)
+            assert all(r.status_code == 200 and r.json()["step"] == "dispatch" for r in answers), Counter(
+                r.status_code for r in answers
+            )
 
             lengths = {}
             for code in codes:
@@ -87,7 +106,9 @@ async def test_worker_sigkill_with_cases_in_flight_loses_and_doubles_nothing(tmp
 
         def converged():  # every case: the workflow's step, one task, each timeline entry once
             steps, tasks, rows = projection(url)
-            return all(steps.get(code) == "dispatch" and tasks[code] == 1 and rows[code] == lengths[code] for code in codes)
+            return all(
+                steps.get(code) == "dispatch" and tasks[code] == 1 and rows[code] == lengths[code] for code in codes
+            )
 
         assert await eventually(converged, timeout=60)
 
@@ -105,7 +126,8 @@ class Proxy:
 
     def start(self) -> None:
         self.server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._serve, "127.0.0.1", self.port), self.loop).result(10)
+            asyncio.start_server(self._serve, "127.0.0.1", self.port), self.loop
+        ).result(10)
 
     def stop(self) -> None:
         async def close() -> None:
@@ -158,20 +180,30 @@ async def test_postgres_away_answers_503_in_shape_and_loses_no_report(tmp_path):
                     proxy.stop()
                     during = await asyncio.gather(*(intake(http, f"pg-away-{i}") for i in range(30)))
                     assert {r.status_code for r in during} == {503}, Counter(r.status_code for r in during)
-                    assert all(r.json()["error"]["code"] in ("DatabaseUnavailable", "DatabaseBusy") and r.headers["Retry-After"]
-                               for r in during)
+                    assert all(
+                        r.json()["error"]["code"] in ("DatabaseUnavailable", "DatabaseBusy")
+                        and r.headers["Retry-After"]
+                        for r in during
+                    )
                     health = await http.get("/health", timeout=5)
-                    assert health.status_code == 503 and health.json()["database"] != "ok" and health.json()["temporal"] == "ok"
+                    assert (
+                        health.status_code == 503
+                        and health.json()["database"] != "ok"
+                        and health.json()["temporal"] == "ok"
+                    )
 
                     proxy.start()
                     again = await asyncio.gather(*(until_accepted(http, f"pg-away-{i}") for i in range(30)))
                     assert {r.status_code for r in again} == {202}
                 engine = create_engine(direct)
                 try:
+
                     def reports() -> tuple[Counter, int]:
                         with engine.connect() as conn:
                             refs = Counter(ref for (ref,) in conn.execute(text("SELECT channel_ref FROM report")).all())
-                            return refs, conn.execute(text("SELECT COUNT(*) FROM report WHERE workflow_started")).scalar()
+                            return refs, conn.execute(
+                                text("SELECT COUNT(*) FROM report WHERE workflow_started")
+                            ).scalar()
 
                     refs, _ = reports()
                     assert len(refs) == 40 and set(refs.values()) == {1}  # each report once
@@ -193,15 +225,29 @@ async def until_accepted(http: httpx.AsyncClient, ref: str) -> httpx.Response:
 
 async def test_temporal_sigkill_while_deadlines_fall_due_records_every_rung_once(tmp_path):
     rungs = ("sign_overdue", "yellow", "red", "ladder_urge", "ladder_supervise")
-    with fresh_database("sqlite", tmp_path) as url, live_stack(
-            tmp_path, url, POLICY_FILE=str(storm_policy(DEMO_POLICY, 1, tmp_path / "storm-policy.json"))) as stack:
+    with (
+        fresh_database("sqlite", tmp_path) as url,
+        live_stack(
+            tmp_path, url, POLICY_FILE=str(storm_policy(DEMO_POLICY, 1, tmp_path / "storm-policy.json"))
+        ) as stack,
+    ):
         async with httpx.AsyncClient(base_url=stack.url, trust_env=False) as http:
-            codes = [r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"storm-{i}") for i in range(20)))]
-            await asyncio.gather(*(until_confirmed(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"},
-                                                   uuid.uuid4().hex) for code in codes))
+            codes = [
+                r.json()["case_code"] for r in await asyncio.gather(*(intake(http, f"storm-{i}") for i in range(20)))
+            ]
+            await asyncio.gather(
+                *(
+                    until_confirmed(
+                        http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"}, uuid.uuid4().hex
+                    )
+                    for code in codes
+                )
+            )
             due = time.monotonic() + 60  # the policy's one minute, from the last registration at the latest
             stack.kill("temporal")
-            await eventually(lambda: time.monotonic() > due + 5, timeout=90, interval=1)  # the deadlines pass while it is down
+            await eventually(
+                lambda: time.monotonic() > due + 5, timeout=90, interval=1
+            )  # the deadlines pass while it is down
             stack.start("temporal")
 
         def every_rung_once():

@@ -22,17 +22,41 @@ CALLERS = [("k-supervisor", None, 90), ("k-intake", "^/(intake|open311)", 45), (
 
 def _postgres_reachable() -> bool:
     try:
-        psycopg.connect(PG_URL.set(drivername="postgresql").render_as_string(hide_password=False), connect_timeout=3).close()
+        psycopg.connect(
+            PG_URL.set(drivername="postgresql").render_as_string(hide_password=False), connect_timeout=3
+        ).close()
         return True
     except psycopg.OperationalError:
         return False
 
 
 def schemathesis(url: str, key: str, paths: str | None, seconds: int, report: Path) -> subprocess.CompletedProcess:
-    argv = [str(Path(sys.executable).parent / "schemathesis"), "run", f"{url}/openapi.json", "--checks", CHECKS,
-            "--header", f"X-API-Key: {key}", "--max-examples", "8", "--phases", "examples,coverage,fuzzing",
-            "--max-time", str(seconds), "--seed", "20261124", "--request-timeout", "30", "--no-shrink",
-            "--generation-allow-x00", "true", "--report", "junit", "--report-junit-path", str(report)]
+    argv = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--header",
+        f"X-API-Key: {key}",
+        "--max-examples",
+        "8",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-time",
+        str(seconds),
+        "--seed",
+        "20261124",
+        "--request-timeout",
+        "30",
+        "--no-shrink",
+        "--generation-allow-x00",
+        "true",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
     if paths:
         argv += ["--include-path-regex", paths]
     return subprocess.run(argv, capture_output=True, text=True, timeout=600)

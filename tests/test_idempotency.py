@@ -27,8 +27,14 @@ def with_key(api_key: str, idempotency_key: str) -> dict[str, str]:
 
 async def handling(http: httpx.AsyncClient, report: dict | None = None) -> str:
     """A new case registered to 交警 (D-JJ) and signed for: it is in 事件处置."""
-    body = {"channel_ref": uuid.uuid4().hex, "name": "张三", "phone": "13812341234", "grid": "G-LS-XL-01",
-            "description": "小区门口有车辆长期违规停放，影响通行", **(report or {})}
+    body = {
+        "channel_ref": uuid.uuid4().hex,
+        "name": "张三",
+        "phone": "13812341234",
+        "grid": "G-LS-XL-01",
+        "description": "小区门口有车辆长期违规停放，影响通行",
+        **(report or {}),
+    }
     r = await http.post("/intake/hotline_12345", json=body, headers=as_("k-intake"))
     assert r.status_code == 202, r.text
     code = r.json()["case_code"]
@@ -59,28 +65,43 @@ async def test_a_retried_action_is_applied_once_and_answers_the_same(engine, dev
     async with api_stack(engine, dev_env) as s:
         code = await handling(s.http)
         key = uuid.uuid4().hex
-        first = await s.http.post(f"/cases/{code}/progress", json={"note": "已联系车主"}, headers=with_key("k-D-JJ", key))
-        again = await s.http.post(f"/cases/{code}/progress", json={"note": "已联系车主"}, headers=with_key("k-D-JJ", key))
+        first = await s.http.post(
+            f"/cases/{code}/progress", json={"note": "已联系车主"}, headers=with_key("k-D-JJ", key)
+        )
+        again = await s.http.post(
+            f"/cases/{code}/progress", json={"note": "已联系车主"}, headers=with_key("k-D-JJ", key)
+        )
         assert first.status_code == again.status_code == 200, (first.text, again.text)
         assert again.json() == first.json()
-        other = await s.http.post(f"/cases/{code}/progress", json={"note": "已联系车主"},
-                                  headers=with_key("k-D-JJ", uuid.uuid4().hex))
+        other = await s.http.post(
+            f"/cases/{code}/progress", json={"note": "已联系车主"}, headers=with_key("k-D-JJ", uuid.uuid4().hex)
+        )
         assert other.status_code == 200  # a new key is a new action
 
         assert await timeline_notes(s.http, code, "progress") == ["已联系车主", "已联系车主"]  # twice, not three times
         assert await eventually(lambda: projected_notes(engine, code, "progress") == ["已联系车主", "已联系车主"])
 
-        bad = await s.http.post(f"/cases/{code}/progress", json={"note": "x"}, headers=with_key("k-D-JJ", "no spaces allowed"))
+        bad = await s.http.post(
+            f"/cases/{code}/progress", json={"note": "x"}, headers=with_key("k-D-JJ", "no spaces allowed")
+        )
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "InvalidInput"
 
 
 async def test_an_unconfirmed_action_answers_503_and_its_retry_is_applied_once(engine, dev_env):
     target = dev_env.client.service_client.config.target_host
-    settings = Settings(task_queue=f"idem-{uuid.uuid4().hex[:8]}", database_url=str(engine.url), temporal_address=target,
-                        api_keys=KEYS, intake_retry_seconds=0.2, action_timeout_seconds=1.0)
+    settings = Settings(
+        task_queue=f"idem-{uuid.uuid4().hex[:8]}",
+        database_url=str(engine.url),
+        temporal_address=target,
+        api_keys=KEYS,
+        intake_retry_seconds=0.2,
+        action_timeout_seconds=1.0,
+    )
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://closeloop.test") as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://closeloop.test") as http,
+    ):
         async with build_worker(dev_env.client, settings, engine):
             code = await handling(http)
         # No worker now: the update cannot be confirmed within the second the API waits.
@@ -91,8 +112,11 @@ async def test_an_unconfirmed_action_answers_503_and_its_retry_is_applied_once(e
         assert r.json()["error"]["detail"]["idempotency_key"] == key
 
         async with build_worker(dev_env.client, settings, engine):
+
             async def retried():
-                again = await http.post(f"/cases/{code}/progress", json={"note": "现场已清理"}, headers=with_key("k-D-JJ", key))
+                again = await http.post(
+                    f"/cases/{code}/progress", json={"note": "现场已清理"}, headers=with_key("k-D-JJ", key)
+                )
                 assert again.status_code in (200, 503), again.text
                 return again.status_code == 200
 
@@ -108,8 +132,15 @@ async def test_an_escalation_that_loses_a_race_with_completion_answers_409_not_a
             code = await handling(s.http)
             note = f"race-{attempt}-{uuid.uuid4().hex[:6]}"
             escalated, completed = await asyncio.gather(
-                s.http.post(f"/cases/{code}/escalate", json={"note": note}, headers=with_key("k-supervisor", uuid.uuid4().hex)),
-                s.http.post(f"/cases/{code}/complete", json={"result": "已清理完毕"}, headers=with_key("k-D-JJ", uuid.uuid4().hex)))
+                s.http.post(
+                    f"/cases/{code}/escalate", json={"note": note}, headers=with_key("k-supervisor", uuid.uuid4().hex)
+                ),
+                s.http.post(
+                    f"/cases/{code}/complete",
+                    json={"result": "已清理完毕"},
+                    headers=with_key("k-D-JJ", uuid.uuid4().hex),
+                ),
+            )
             notes = await timeline_notes(s.http, code, "escalated")
             recorded = any(note in n for n in notes)
             if escalated.status_code == 200:

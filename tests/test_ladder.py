@@ -49,7 +49,9 @@ async def test_level_two_started_the_friday_before_spring_festival(engine, tmp_p
     assert escalated.unit == "WD-CENTER" and v.escalations == 1
     # The parent unit got a fresh clock: counted from Mon 03-02 (arrived after Saturday's close).
     assert (v.lead_unit, v.assignment, v.step, v.binding) == ("WD-CENTER", 2, Step.DISPATCH, True)
-    assert abs(v.clock.started_at - escalated.at) <= TOLERANCE and v.clock.deadline == datetime(2026, 3, 5, 17, 30, tzinfo=SH)
+    assert abs(v.clock.started_at - escalated.at) <= TOLERANCE and v.clock.deadline == datetime(
+        2026, 3, 5, 17, 30, tzinfo=SH
+    )
     assert [t.status for t in v.tasks] == ["withdrawn", "open"]
 
 

@@ -72,14 +72,24 @@ async def confirmed(http: httpx.AsyncClient, path: str, api_key: str, body: dict
         statuses.append(r.status_code)
         if r.status_code != 503 or time.monotonic() > deadline:
             return statuses, r
-        assert r.json()["error"]["code"] in ("ActionUnconfirmed", "WorkflowUnavailable", "DatabaseBusy", "DatabaseUnavailable")
+        assert r.json()["error"]["code"] in (
+            "ActionUnconfirmed",
+            "WorkflowUnavailable",
+            "DatabaseBusy",
+            "DatabaseUnavailable",
+        )
         await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
 
 
 async def intake_burst(http: httpx.AsyncClient) -> list[str]:
     async def one(i: int) -> httpx.Response:
-        report = {"channel_ref": f"rush-{i}-{uuid.uuid4().hex[:6]}", "name": "王五", "phone": "13700001111",
-                  "grid": "G-LS-XL-01", "description": f"早高峰第{i}件：小区门口车辆违规停放，影响通行"}
+        report = {
+            "channel_ref": f"rush-{i}-{uuid.uuid4().hex[:6]}",
+            "name": "王五",
+            "phone": "13700001111",
+            "grid": "G-LS-XL-01",
+            "description": f"早高峰第{i}件：小区门口车辆违规停放，影响通行",
+        }
         return await post(http, "/intake/hotline_12345", "k-intake", report)
 
     answers = await asyncio.gather(*(one(i) for i in range(INTAKES)))
@@ -91,8 +101,11 @@ async def intake_burst(http: httpx.AsyncClient) -> list[str]:
 
 async def handled(http: httpx.AsyncClient, code: str) -> None:
     """Register to 交警 (D-JJ) and sign for it, waiting while the case is still being started."""
+
+    key = uuid.uuid4().hex  # one 立案, however often it is retried
+
     async def registered():
-        r = await post(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
+        r = await post(http, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"}, key)
         assert r.status_code in (200, 409, 503), r.text
         return r.status_code == 200 or (r.status_code == 409 and r.json()["error"]["code"] != "Queued")
 
@@ -114,8 +127,9 @@ def projected(database_url: str, codes: list[str]) -> Counter:
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 async def test_a_morning_rush_wedges_nothing_and_loses_no_action(kind, tmp_path):
     with fresh_database(kind, tmp_path) as url, live_stack(tmp_path, url) as stack:
-        async with httpx.AsyncClient(base_url=stack.url, trust_env=False,
-                                     limits=httpx.Limits(max_connections=500)) as http:
+        async with httpx.AsyncClient(
+            base_url=stack.url, trust_env=False, limits=httpx.Limits(max_connections=500)
+        ) as http:
             watch = HealthWatch(stack.url)
             watch.start()
             try:
@@ -123,8 +137,12 @@ async def test_a_morning_rush_wedges_nothing_and_loses_no_action(kind, tmp_path)
                 cases = codes[:CASES]
                 await asyncio.gather(*(handled(http, code) for code in cases))
                 notes = [f"{code}#{n}" for code in cases for n in range(NOTES_PER_CASE)]
-                results = await asyncio.gather(*(confirmed(http, f"/cases/{note.split('#')[0]}/progress", "k-D-JJ",
-                                                           {"note": note}) for note in notes))
+                results = await asyncio.gather(
+                    *(
+                        confirmed(http, f"/cases/{note.split('#')[0]}/progress", "k-D-JJ", {"note": note})
+                        for note in notes
+                    )
+                )
             finally:
                 watch.stop()
 

@@ -35,12 +35,25 @@ class System:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "CLOSELOOP_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal}", "CLOSELOOP_API_PORT": str(self.api)}
-        env = {k: v for k, v in env.items() if not k.startswith("CLOSELOOP_") or k in (
-            "CLOSELOOP_TEMPORAL_ADDRESS", "CLOSELOOP_API_PORT")}  # a clean machine: defaults only
+        env = {
+            **os.environ,
+            "CLOSELOOP_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal}",
+            "CLOSELOOP_API_PORT": str(self.api),
+        }
+        env = {
+            k: v
+            for k, v in env.items()
+            if not k.startswith("CLOSELOOP_") or k in ("CLOSELOOP_TEMPORAL_ADDRESS", "CLOSELOOP_API_PORT")
+        }  # a clean machine: defaults only
         log = open(self.folder / "closeloop-dev.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "cli", "dev", "--ui-port", str(self.ui)], cwd=self.folder,
-                                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "dev", "--ui-port", str(self.ui)],
+            cwd=self.folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 120) -> None:
@@ -87,9 +100,18 @@ def test_one_command_keeps_open_cases_across_a_restart(tmp_path):
     system = System(tmp_path)
     system.start()
     try:
-        r = system.call("POST", "/intake/hotline_12345", "intake", json={
-            "channel_ref": "restart-1", "name": "王五", "phone": "13700001111", "grid": "G-LS-XL-01",
-            "description": "小区门口车辆违规停放，影响通行"})
+        r = system.call(
+            "POST",
+            "/intake/hotline_12345",
+            "intake",
+            json={
+                "channel_ref": "restart-1",
+                "name": "王五",
+                "phone": "13700001111",
+                "grid": "G-LS-XL-01",
+                "description": "小区门口车辆违规停放，影响通行",
+            },
+        )
         assert r.status_code == 202, r.text
         code = r.json()["case_code"]
         r = system.register(code)
@@ -118,19 +140,32 @@ async def test_sigterm_during_a_burst_stops_within_15s_and_keeps_every_confirmed
     try:
         codes = []
         for n in range(10):
-            r = system.call("POST", "/intake/hotline_12345", "intake", json={
-                "channel_ref": f"burst-{n}", "name": "王五", "phone": "13700001111", "grid": "G-LS-XL-01",
-                "description": "小区门口车辆违规停放，影响通行"})
+            r = system.call(
+                "POST",
+                "/intake/hotline_12345",
+                "intake",
+                json={
+                    "channel_ref": f"burst-{n}",
+                    "name": "王五",
+                    "phone": "13700001111",
+                    "grid": "G-LS-XL-01",
+                    "description": "小区门口车辆违规停放，影响通行",
+                },
+            )
             code = r.json()["case_code"]
             assert system.register(code).status_code == 200
             assert system.call("POST", f"/cases/{code}/sign", "unit", json={}).status_code == 200
             codes.append(code)
 
         async with httpx.AsyncClient(base_url=system.url, trust_env=False, timeout=30) as http:
+
             async def progress(note: str) -> None:
                 try:
-                    r = await http.post(f"/cases/{note.split('#')[0]}/progress", json={"note": note},
-                                        headers={"X-API-Key": KEYS["unit"], "Idempotency-Key": uuid.uuid4().hex})
+                    r = await http.post(
+                        f"/cases/{note.split('#')[0]}/progress",
+                        json={"note": note},
+                        headers={"X-API-Key": KEYS["unit"], "Idempotency-Key": uuid.uuid4().hex},
+                    )
                     answers.append((note, r.status_code))
                 except httpx.TransportError:
                     answers.append((note, 0))  # cut off by the shutdown: unknown, and not promised

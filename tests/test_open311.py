@@ -8,17 +8,42 @@ from tests.api_support import api_stack, as_
 BASE = "/open311/v2"
 PHONE = "13955556666"
 REQUEST_FIELDS = {
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 }
 
 
 def form(**overrides) -> dict[str, str]:
-    fields = {"api_key": "k-intake", "service_code": "JM-002", "address_id": "G-LS-XL-01", "address_string": "文登区龙山路88号",
-              "lat": "37.19", "long": "122.05", "first_name": "四", "last_name": "李", "phone": PHONE,
-              "email": "li@example.com", "description": "小区门口有车辆长期违规停放，影响通行",
-              "media_url": "https://img.example/1.jpg", "attribute[WHISPER]": "ignored"}
+    fields = {
+        "api_key": "k-intake",
+        "service_code": "JM-002",
+        "address_id": "G-LS-XL-01",
+        "address_string": "文登区龙山路88号",
+        "lat": "37.19",
+        "long": "122.05",
+        "first_name": "四",
+        "last_name": "李",
+        "phone": PHONE,
+        "email": "li@example.com",
+        "description": "小区门口有车辆长期违规停放，影响通行",
+        "media_url": "https://img.example/1.jpg",
+        "attribute[WHISPER]": "ignored",
+    }
     return {k: v for k, v in {**fields, **overrides}.items() if v is not None}
 
 
@@ -42,7 +67,7 @@ async def test_services_and_definitions(engine, dev_env):
         assert r.status_code == 200, r.text
         services = r.json()
         assert [x["service_code"] for x in services] == [c.code for c in district.categories]
-        for x, c in zip(services, district.categories):
+        for x, c in zip(services, district.categories, strict=True):
             assert set(x) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
             assert (x["service_name"], x["group"], x["metadata"], x["type"]) == (c.name, c.group, False, "realtime")
             assert isinstance(x["keywords"], str) and isinstance(x["description"], str) and x["description"]
@@ -54,8 +79,9 @@ async def test_services_and_definitions(engine, dev_env):
 async def test_post_form_and_json_start_real_cases(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
         by_form = await s.http.post(f"{BASE}/requests.json", data=form())
-        by_json = await s.http.post(f"{BASE}/requests.json", json=form(api_key=None, service_code="GS-001"),
-                                    headers=as_("k-intake"))
+        by_json = await s.http.post(
+            f"{BASE}/requests.json", json=form(api_key=None, service_code="GS-001"), headers=as_("k-intake")
+        )
         codes = []
         for r in (by_form, by_json):
             assert r.status_code == 201, r.text
@@ -69,7 +95,9 @@ async def test_post_form_and_json_start_real_cases(engine, dev_env):
             assert r.status_code == 200, r.text
             assert r.json()["summary"]["channel"] == "mini_program" and r.json()["report"]["phone"] == PHONE
         again = await s.http.post(f"{BASE}/requests.json", data=form())
-        assert again.status_code == 201 and again.json()[0]["service_request_id"] not in codes  # no client ref: a new case
+        assert (
+            again.status_code == 201 and again.json()[0]["service_request_id"] not in codes
+        )  # no client ref: a new case
 
         assert_error(await s.http.post(f"{BASE}/requests.json", data=form(service_code=None)), 400)
         assert_error(await s.http.post(f"{BASE}/requests.json", data=form(service_code="NOPE-1")), 400)
@@ -84,13 +112,18 @@ async def test_post_form_and_json_start_real_cases(engine, dev_env):
         assert_error(await s.http.post(f"{BASE}/requests.json", data=form(api_key="k-hotline")), 403)
         not_an_object = {"content": b"[1]", "headers": {"Content-Type": "application/json"}}
         assert_error(await s.http.post(f"{BASE}/requests.json", **not_an_object), 400)
+        too_deep = {"content": b"[" * 100_000 + b"]" * 100_000, "headers": {"Content-Type": "application/json"}}
+        assert_error(await s.http.post(f"{BASE}/requests.json", **too_deep), 400)
 
 
 async def test_public_reads_status_filters_and_no_personal_data(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
-        first = (await s.http.post(f"{BASE}/requests.json", data=form(service_code="SR-001"))).json()[0]["service_request_id"]
-        second = (await s.http.post(f"{BASE}/requests.json", data=form(service_code="SR-002", media_url=None))).json()[0][
-            "service_request_id"]
+        first = (await s.http.post(f"{BASE}/requests.json", data=form(service_code="SR-001"))).json()[0][
+            "service_request_id"
+        ]
+        second = (await s.http.post(f"{BASE}/requests.json", data=form(service_code="SR-002", media_url=None))).json()[
+            0
+        ]["service_request_id"]
         pair = f"{first},{second}"
 
         r = await s.http.get(f"{BASE}/requests.json", params={"service_request_id": pair, "status": "closed"})
@@ -103,24 +136,48 @@ async def test_public_reads_status_filters_and_no_personal_data(engine, dev_env)
         assert got[first]["service_code"] == "SR-001" and got[first]["service_name"] == "乱堆乱放"
         assert got[first]["media_url"] == "https://img.example/1.jpg" and got[second]["media_url"] is None
 
-        r = await s.http.post(f"/cases/{first}/decline", json={"reason": "属于司法程序，不予受理"}, headers=as_("k-supervisor"))
+        r = await s.http.post(
+            f"/cases/{first}/decline", json={"reason": "属于司法程序，不予受理"}, headers=as_("k-supervisor")
+        )
         assert r.status_code == 200, r.text
         [one] = (await s.http.get(f"{BASE}/requests/{first}.json")).json()
-        assert one["status"] == "closed" and "属于司法程序" in one["status_notes"] and one["status_notes"].startswith("不予受理")
+        assert (
+            one["status"] == "closed"
+            and "属于司法程序" in one["status_notes"]
+            and one["status_notes"].startswith("不予受理")
+        )
 
-        closed, opened, both = await ids(s, status="closed"), await ids(s, status="open"), await ids(s, status="open,closed")
-        assert first in closed and first not in opened and second in opened and second not in closed and {first, second} <= both
+        closed, opened, both = (
+            await ids(s, status="closed"),
+            await ids(s, status="open"),
+            await ids(s, status="open,closed"),
+        )
+        assert (
+            first in closed
+            and first not in opened
+            and second in opened
+            and second not in closed
+            and {first, second} <= both
+        )
         r = await s.http.get(f"{BASE}/requests.json", params={"service_code": "SR-002"})
-        assert second in {x["service_request_id"] for x in r.json()} and {x["service_code"] for x in r.json()} == {"SR-002"}
+        assert second in {x["service_request_id"] for x in r.json()} and {x["service_code"] for x in r.json()} == {
+            "SR-002"
+        }
         assert await ids(s, start_date="2000-01-01T00:00:00Z", end_date="2000-02-01T00:00:00Z") == set()
 
         assert_error(await s.http.get(f"{BASE}/requests.json", params={"status": "pending"}), 400)
         assert_error(await s.http.get(f"{BASE}/requests.json", params={"start_date": "yesterday"}), 400)
+        for edge in ({"start_date": "9999-12-31"}, {"end_date": "0001-01-01"}, {"start_date": "0001-01-01T00:00"}):
+            assert_error(await s.http.get(f"{BASE}/requests.json", params=edge), 400)
         too_wide = {"start_date": "2025-01-01", "end_date": "2025-06-01"}
         assert_error(await s.http.get(f"{BASE}/requests.json", params=too_wide), 400)
         assert_error(await s.http.get(f"{BASE}/requests/WD-19990101-999999.json"), 404)
 
-        for path in (f"{BASE}/requests.json?service_request_id={pair}", f"{BASE}/requests/{second}.json", f"{BASE}/requests.json"):
+        for path in (
+            f"{BASE}/requests.json?service_request_id={pair}",
+            f"{BASE}/requests/{second}.json",
+            f"{BASE}/requests.json",
+        ):
             text = (await s.http.get(path)).text
             assert PHONE not in text and PHONE[-4:] not in text and "李四" not in text and "li@example.com" not in text
 

@@ -10,8 +10,14 @@ from tests.api_support import api_stack
 
 UNITS = ("D-JJ", "D-CG", "D-SJ", "T-LS")
 # deploy/dev-keys.json names → the stack's KEYS (tests/api_support.py)
-TEST_KEYS = Keys.dev().mapped({"dev-intake": "k-intake", "dev-supervisor": "k-supervisor", "dev-verifier": "k-verifier",
-                               **{f"dev-unit-{u}": f"k-{u}" for u in UNITS}})
+TEST_KEYS = Keys.dev().mapped(
+    {
+        "dev-intake": "k-intake",
+        "dev-supervisor": "k-supervisor",
+        "dev-verifier": "k-verifier",
+        **{f"dev-unit-{u}": f"k-{u}" for u in UNITS},
+    }
+)
 
 
 def test_plans_are_reproducible_and_use_units_with_keys():
@@ -27,8 +33,10 @@ async def test_200_cases_agree_with_the_statistics(engine, dev_env):
     async with api_stack(engine, dev_env, policy_file=DEMO_POLICY) as s:
         began = time.monotonic()
         summary = await simulate(s.http, 200, TEST_KEYS, seed=20251124, concurrency=12)
-        print(f"\nsimulated 200 cases in {time.monotonic() - began:.0f}s; actions {dict(summary.actions)}; "
-              f"rejections {dict(summary.rejections)}")
+        print(
+            f"\nsimulated 200 cases in {time.monotonic() - began:.0f}s; actions {dict(summary.actions)}; "
+            f"rejections {dict(summary.rejections)}"
+        )
 
     assert not summary.errors, summary.errors
     assert summary.demo and summary.policy_version.startswith("demo")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from domain.district import District
 from tests.api_support import api_stack, as_
 from tests.support import eventually
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 DISTRICT = District.load()
 METRICS = [f for f in Figures.__dataclass_fields__ if f not in ("key", "label")]
 
@@ -34,8 +34,15 @@ def h(hours: float) -> datetime:
     return NOW + timedelta(hours=hours)
 
 
-def case(code: str, step: str = "handle", *, grid: str = "G-LS-XL-01", lead: str | None = "D-JJ",
-         reported: datetime | None = None, **kw) -> CaseRecord:
+def case(
+    code: str,
+    step: str = "handle",
+    *,
+    grid: str = "G-LS-XL-01",
+    lead: str | None = "D-JJ",
+    reported: datetime | None = None,
+    **kw,
+) -> CaseRecord:
     return CaseRecord(case_code=code, grid=grid, step=step, lead_unit=lead, reported_at=reported or h(-100), **kw)
 
 
@@ -86,16 +93,32 @@ def test_empty_and_null_figures():
     empty = figures([], NOW)
     assert (empty.received, empty.accepted, empty.closed, empty.due, empty.overdue) == (0, 0, 0, 0, 0)
     assert (empty.on_time_rate, empty.closure_rate, empty.satisfaction_rate, empty.avg_handling_hours, empty.stars) == (
-        None, None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     declined = figures([A], NOW)
     assert (declined.received, declined.accepted, declined.stars) == (1, 0, None)
     # accepted, nothing closed, due or evaluated yet: every rate is null, the missing rates count as 1
     fresh = figures([E], NOW)
-    assert (fresh.on_time_rate, fresh.closure_rate, fresh.satisfaction_rate, fresh.avg_handling_hours) == (None, None, None, None)
+    assert (fresh.on_time_rate, fresh.closure_rate, fresh.satisfaction_rate, fresh.avg_handling_hours) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert fresh.stars == 5
     # closed with no answer from the citizen: on-time rate 1, satisfaction null
     g = figures([G], NOW)
-    assert (g.on_time_rate, g.closure_rate, g.evaluated, g.satisfaction_rate, g.avg_handling_hours) == (1.0, 1.0, 0, None, 4.0)
+    assert (g.on_time_rate, g.closure_rate, g.evaluated, g.satisfaction_rate, g.avg_handling_hours) == (
+        1.0,
+        1.0,
+        0,
+        None,
+        4.0,
+    )
 
 
 def test_stars_formula():
@@ -111,8 +134,13 @@ def test_stars_formula():
 
 
 def test_group_by_unit_in_district_order_undispatched_last():
-    records = [case("1", lead="D-JJ"), case("2", lead=None, step="declined"), case("3", lead="T-LS"),
-               case("4", lead="D-JJ"), case("5", lead="X-GONE")]
+    records = [
+        case("1", lead="D-JJ"),
+        case("2", lead=None, step="declined"),
+        case("3", lead="T-LS"),
+        case("4", lead="D-JJ"),
+        case("5", lead="X-GONE"),
+    ]
     report = compute(records, "unit", DISTRICT, NOW)
     assert [(r.key, r.label, r.received) for r in report.rows] == [
         ("T-LS", "龙山街道综治分中心", 1),
@@ -125,25 +153,36 @@ def test_group_by_unit_in_district_order_undispatched_last():
 
 
 def test_group_by_area_is_the_grids_town():
-    records = [case("1", grid="G-LS-XL-01"), case("2", grid="G-LS-KY-02"), case("3", grid="G-TF-WC-01"),
-               case("4", grid="G-ZT-BQ-02", accepted_at=h(-5), completed_at=h(-1), deadline=h(5))]
+    records = [
+        case("1", grid="G-LS-XL-01"),
+        case("2", grid="G-LS-KY-02"),
+        case("3", grid="G-TF-WC-01"),
+        case("4", grid="G-ZT-BQ-02", accepted_at=h(-5), completed_at=h(-1), deadline=h(5)),
+    ]
     assert group_of(records[1], "area", DISTRICT) == ("T-LS", "龙山街道综治分中心")
     report = compute(records, "area", DISTRICT, NOW)
     assert [(r.key, r.label, r.received, r.closed) for r in report.rows] == [
-        ("T-LS", "龙山街道综治分中心", 2, 0), ("T-TF", "天福街道综治分中心", 1, 0), ("T-ZT", "泽头镇综治分中心", 1, 1)]
+        ("T-LS", "龙山街道综治分中心", 2, 0),
+        ("T-TF", "天福街道综治分中心", 1, 0),
+        ("T-ZT", "泽头镇综治分中心", 1, 1),
+    ]
 
 
 def test_group_by_period_uses_beijing_time():
-    before = datetime(2025, 3, 9, 15, 59, 59, tzinfo=timezone.utc)  # Beijing Sunday 2025-03-09 23:59:59
-    after = datetime(2025, 3, 9, 16, 0, 0, tzinfo=timezone.utc)  # Beijing Monday 2025-03-10 00:00:00
+    before = datetime(2025, 3, 9, 15, 59, 59, tzinfo=UTC)  # Beijing Sunday 2025-03-09 23:59:59
+    after = datetime(2025, 3, 9, 16, 0, 0, tzinfo=UTC)  # Beijing Monday 2025-03-10 00:00:00
     assert period_of(before, "day") == ("2025-03-09", "2025-03-09")
     assert period_of(after, "day") == ("2025-03-10", "2025-03-10")
     assert period_of(before, "week")[0] == "2025-W10" and period_of(after, "week") == ("2025-W11", "2025年第11周")
-    assert period_of(datetime(2025, 2, 28, 15, 59, tzinfo=timezone.utc), "month") == ("2025-02", "2025年2月")
-    assert period_of(datetime(2025, 2, 28, 16, 0, tzinfo=timezone.utc), "month") == ("2025-03", "2025年3月")
-    assert period_of(datetime(2024, 12, 29, 16, 0, tzinfo=timezone.utc), "week")[0] == "2025-W01"  # Beijing 2024-12-30
+    assert period_of(datetime(2025, 2, 28, 15, 59, tzinfo=UTC), "month") == ("2025-02", "2025年2月")
+    assert period_of(datetime(2025, 2, 28, 16, 0, tzinfo=UTC), "month") == ("2025-03", "2025年3月")
+    assert period_of(datetime(2024, 12, 29, 16, 0, tzinfo=UTC), "week")[0] == "2025-W01"  # Beijing 2024-12-30
     # The same UTC day splits into two Beijing days; rows come out in time order.
-    records = [case("late", reported=after), case("early", reported=before), case("later", reported=after + timedelta(hours=3))]
+    records = [
+        case("late", reported=after),
+        case("early", reported=before),
+        case("later", reported=after + timedelta(hours=3)),
+    ]
     report = compute(records, "period", DISTRICT, NOW, period="day")
     assert [(r.key, r.received) for r in report.rows] == [("2025-03-09", 1), ("2025-03-10", 2)]
     weeks = compute(records, "period", DISTRICT, NOW, period="week")
@@ -154,8 +193,19 @@ def test_group_by_period_uses_beijing_time():
 
 def test_rows_sum_to_the_total():
     report = compute(ALL, "unit", DISTRICT, NOW)
-    for metric in ("received", "accepted", "closed", "closed_on_time", "due", "overdue", "returned", "reworked",
-                   "extended", "evaluated", "satisfied"):
+    for metric in (
+        "received",
+        "accepted",
+        "closed",
+        "closed_on_time",
+        "due",
+        "overdue",
+        "returned",
+        "reworked",
+        "extended",
+        "evaluated",
+        "satisfied",
+    ):
         assert sum(getattr(r, metric) for r in report.rows) == getattr(report.total, metric)
     assert report.total == figures(ALL, NOW)
 
@@ -171,7 +221,7 @@ def citizen(code: str) -> dict:
 
 
 async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     async with api_stack(engine, dev_env) as s:
         http = s.http
 
@@ -194,7 +244,12 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         # happy: signed, one approved extension, done, verified, 满意
         await ok("POST", f"/cases/{happy}/sign", JJ)
         first_deadline = (await case_view(happy))["summary"]["deadline"]
-        await ok("POST", f"/cases/{happy}/extension", JJ, {"extra": {"amount": 2, "unit": "working_days"}, "reason": "需协调车主"})
+        await ok(
+            "POST",
+            f"/cases/{happy}/extension",
+            JJ,
+            {"extra": {"amount": 2, "unit": "working_days"}, "reason": "需协调车主"},
+        )
         await ok("POST", f"/cases/{happy}/extension/decision", SUP, {"approve": True})
 
         async def extended() -> bool:
@@ -231,21 +286,86 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
 
         # What this test did, counted by hand. All work finished within minutes, far inside the
         # level-2 limit: everything closed is on time and nothing is overdue.
-        jj = dict(key="D-JJ", label="威海市公安局文登分局交通警察大队", received=2, accepted=2, closed=2,
-                  closed_on_time=2, on_time_rate=1.0, due=2, closure_rate=1.0, overdue=0, returned=0, reworked=1,
-                  extended=1, evaluated=2, satisfied=1, satisfaction_rate=0.5, avg_handling_hours=0.0,
-                  stars=4)  # 0.4·1 + 0.4·0.5 + 0.2·(1 − 1/2) = 0.7 → 3.5 → 4
-        ls = dict(key="T-LS", label="龙山街道综治分中心", received=1, accepted=1, closed=0, closed_on_time=0,
-                  on_time_rate=None, due=0, closure_rate=None, overdue=0, returned=1, reworked=0, extended=0,
-                  evaluated=0, satisfied=0, satisfaction_rate=None, avg_handling_hours=None,
-                  stars=4)  # 0.4·1 + 0.4·1 + 0.2·(1 − 1/1) = 0.8 → 4
-        none = dict(key=None, label="未派遣", received=1, accepted=0, closed=0, closed_on_time=0, on_time_rate=None,
-                    due=0, closure_rate=None, overdue=0, returned=0, reworked=0, extended=0, evaluated=0, satisfied=0,
-                    satisfaction_rate=None, avg_handling_hours=None, stars=None)
-        total = dict(key=None, label="合计", received=4, accepted=3, closed=2, closed_on_time=2, on_time_rate=1.0,
-                     due=2, closure_rate=1.0, overdue=0, returned=1, reworked=1, extended=1, evaluated=2, satisfied=1,
-                     satisfaction_rate=0.5, avg_handling_hours=0.0,
-                     stars=3)  # 0.4·1 + 0.4·0.5 + 0.2·(1 − 2/3) = 0.6667 → 3.33 → 3
+        jj = dict(
+            key="D-JJ",
+            label="威海市公安局文登分局交通警察大队",
+            received=2,
+            accepted=2,
+            closed=2,
+            closed_on_time=2,
+            on_time_rate=1.0,
+            due=2,
+            closure_rate=1.0,
+            overdue=0,
+            returned=0,
+            reworked=1,
+            extended=1,
+            evaluated=2,
+            satisfied=1,
+            satisfaction_rate=0.5,
+            avg_handling_hours=0.0,
+            stars=4,
+        )  # 0.4·1 + 0.4·0.5 + 0.2·(1 − 1/2) = 0.7 → 3.5 → 4
+        ls = dict(
+            key="T-LS",
+            label="龙山街道综治分中心",
+            received=1,
+            accepted=1,
+            closed=0,
+            closed_on_time=0,
+            on_time_rate=None,
+            due=0,
+            closure_rate=None,
+            overdue=0,
+            returned=1,
+            reworked=0,
+            extended=0,
+            evaluated=0,
+            satisfied=0,
+            satisfaction_rate=None,
+            avg_handling_hours=None,
+            stars=4,
+        )  # 0.4·1 + 0.4·1 + 0.2·(1 − 1/1) = 0.8 → 4
+        none = dict(
+            key=None,
+            label="未派遣",
+            received=1,
+            accepted=0,
+            closed=0,
+            closed_on_time=0,
+            on_time_rate=None,
+            due=0,
+            closure_rate=None,
+            overdue=0,
+            returned=0,
+            reworked=0,
+            extended=0,
+            evaluated=0,
+            satisfied=0,
+            satisfaction_rate=None,
+            avg_handling_hours=None,
+            stars=None,
+        )
+        total = dict(
+            key=None,
+            label="合计",
+            received=4,
+            accepted=3,
+            closed=2,
+            closed_on_time=2,
+            on_time_rate=1.0,
+            due=2,
+            closure_rate=1.0,
+            overdue=0,
+            returned=1,
+            reworked=1,
+            extended=1,
+            evaluated=2,
+            satisfied=1,
+            satisfaction_rate=0.5,
+            avg_handling_hours=0.0,
+            stars=3,
+        )  # 0.4·1 + 0.4·0.5 + 0.2·(1 − 2/3) = 0.6667 → 3.33 → 3
         assert rows["D-JJ"] == jj
         assert rows["T-LS"] == ls
         assert rows[None] == none
@@ -254,13 +374,18 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         # the same cases by town and by Beijing day
         r = await http.get("/stats", params={"by": "area", "reported_from": start.isoformat()}, headers=SUP)
         assert [(x["key"], x["received"], x["closed"]) for x in r.json()["rows"]] == [("T-LS", 4, 2)]
-        r = await http.get("/stats", params={"by": "period", "period": "day", "reported_from": start.isoformat()}, headers=SUP)
+        r = await http.get(
+            "/stats", params={"by": "period", "period": "day", "reported_from": start.isoformat()}, headers=SUP
+        )
         days = r.json()["rows"]
         assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", x["key"]) for x in days) and sum(x["received"] for x in days) == 4
 
         # a one-microsecond window at the test's start holds none of them
-        r = await http.get("/stats", params={"reported_from": start.isoformat(), "reported_to": (start + timedelta(microseconds=1)).isoformat()},
-                           headers=SUP)
+        r = await http.get(
+            "/stats",
+            params={"reported_from": start.isoformat(), "reported_to": (start + timedelta(microseconds=1)).isoformat()},
+            headers=SUP,
+        )
         assert r.status_code == 200 and r.json()["total"]["received"] == 0
 
         # who may read it, and a bad window
@@ -268,8 +393,11 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         r = await http.get("/stats", headers=JJ)
         assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
         assert (await http.get("/stats", headers=VER)).status_code == 403
-        r = await http.get("/stats", params={"reported_from": "2025-03-02T00:00:00+08:00", "reported_to": "2025-03-01T00:00:00+08:00"},
-                           headers=SUP)
+        r = await http.get(
+            "/stats",
+            params={"reported_from": "2025-03-02T00:00:00+08:00", "reported_to": "2025-03-01T00:00:00+08:00"},
+            headers=SUP,
+        )
         assert r.status_code == 422 and r.json()["error"]["code"] == "InvalidInput"
         assert (await http.get("/stats", params={"by": "grid"}, headers=SUP)).status_code == 422
 

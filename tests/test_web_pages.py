@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-
 from urllib.parse import parse_qs, quote, urlsplit
-
 
 from tests.api_support import api_stack, as_
 
@@ -46,11 +44,21 @@ async def registered(s, **report) -> str:
 async def test_login_sets_an_httponly_cookie_and_goes_where_the_role_works(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
         assert "登录工作台" in await page(s, "/ui/login")
-        for key, home in [("k-supervisor", "/ui/board"), ("k-admin", "/ui/board"), ("k-verifier", "/ui/board"), ("k-D-JJ", "/ui/inbox")]:
+        for key, home in [
+            ("k-supervisor", "/ui/board"),
+            ("k-admin", "/ui/board"),
+            ("k-verifier", "/ui/board"),
+            ("k-D-JJ", "/ui/inbox"),
+        ]:
             r = await login(s, key)
             assert r.headers["location"] == home
             cookie = r.headers["set-cookie"].lower()
-            assert cookie.startswith("closeloop_key=") and "httponly" in cookie and "samesite=lax" in cookie and "path=/ui" in cookie
+            assert (
+                cookie.startswith("closeloop_key=")
+                and "httponly" in cookie
+                and "samesite=lax" in cookie
+                and "path=/ui" in cookie
+            )
         bad = await s.http.post("/ui/login", data={"key": "k-nobody"})
         assert bad.status_code == 401 and "API 密钥无效" in bad.text
         intake = await s.http.post("/ui/login", data={"key": "k-intake"})
@@ -83,7 +91,9 @@ async def test_pages_render_in_chinese_with_role_checks(engine, dev_env):
         await login(s, "k-supervisor")
         board = await page(s, "/ui/board")
         assert "<title>案件看板" in board and code in board and "任务派遣" in board and "lamp-green" in board
-        assert code in await page(s, "/ui/board?step=dispatch&unit=D-JJ&area=T-LS&level=2&channel=hotline_12345&q=违规停放")
+        assert code in await page(
+            s, "/ui/board?step=dispatch&unit=D-JJ&area=T-LS&level=2&channel=hotline_12345&q=违规停放"
+        )
         assert code not in await page(s, "/ui/board?step=create")
         assert code not in await page(s, "/ui/board?overdue=1")
         assert code not in await page(s, "/ui/board?q=不存在的关键词")
@@ -183,7 +193,14 @@ async def test_the_whole_loop_through_the_forms(engine, dev_env):
         assert (await act(s, code, "urge", note="请尽快"))["ok"] == "已催办"
         await login(s, "k-D-JJ")
         await act(s, code, "sign")
-        assert "延期" in (await act(s, code, "extension", amount="2", unit="working_days", reason="需协调车主"))["ok"]
+        assert (
+            "延期"
+            in (
+                await act(
+                    s, code, "extension", reason="需协调车主", **{"extra.amount": "2", "extra.unit": "working_days"}
+                )
+            )["ok"]
+        )
         await login(s, "k-supervisor")
         assert 'data-action="decide_extension"' in await page(s, f"/ui/cases/{code}")
         assert (await act(s, code, "decide_extension", approve="1", note="同意"))["ok"] == "已同意延期"
@@ -209,3 +226,38 @@ async def test_plotly_is_served_from_the_package_with_a_long_cache(engine, dev_e
         css = await s.http.get("/ui/static/style.css")
         assert css.status_code == 200 and ".lamp-red" in css.text
         assert (await s.http.get("/ui/static/..%2Fpages.py")).status_code == 404
+
+
+async def test_with_temporal_never_reached_every_page_and_route_answers_without_a_500(engine, dev_env):
+    """The API started while Temporal is away (its client connects lazily): reports are taken and
+    queued; a case page still shows the case; reads and actions on a started case answer 503."""
+    async with api_stack(engine, dev_env) as up:
+        started = await registered(up)
+    async with api_stack(engine, dev_env, temporal_address="127.0.0.1:1", intake_start_wait_seconds=0.1) as s:
+        r = await s.http.post(
+            "/intake/hotline_12345",
+            headers=as_("k-intake"),
+            json={
+                "channel_ref": uuid.uuid4().hex,
+                "phone": "13812341234",
+                "grid": "G-LS-XL-01",
+                "description": "路灯不亮已经一周了",
+            },
+        )
+        assert r.status_code == 202 and r.json()["status"] == "queued", r.text
+        queued = r.json()["case_code"]
+        r = await s.http.get(f"/citizen/cases/{queued}", params={"phone_last4": "1234"})
+        assert r.status_code == 200 and r.json()["step_label"] == "信息采集", r.text
+        assert (await s.http.get(f"/cases/{queued}/actions", headers=as_("k-supervisor"))).status_code == 409
+        r = await s.http.get(f"/cases/{queued}", headers=as_("k-supervisor"))
+        assert r.status_code == 200 and r.json()["summary"]["step"] == "collect" and r.json()["workflow"] is None
+        for path in (f"/cases/{started}", f"/cases/{started}/actions"):
+            r = await s.http.get(path, headers=as_("k-supervisor"))
+            assert r.status_code == 503 and r.json()["error"]["code"] == "WorkflowUnavailable", (path, r.text)
+        r = await s.http.post(f"/cases/{started}/urge", json={"note": "请尽快"}, headers=as_("k-supervisor"))
+        assert r.status_code == 503 and r.json()["error"]["code"] == "ActionUnconfirmed", r.text
+        await login(s, "k-supervisor")
+        assert "流程服务暂时不可用" in await page(s, f"/ui/cases/{started}", status=503)
+        assert queued in await page(s, f"/ui/cases/{queued}")  # the stored report, no forms
+        await page(s, "/ui/cases/NOPE-0", status=404)
+        assert "2000–2099" in await page(s, "/ui/stats?end=9999-12-31")
