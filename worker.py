@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.deadlines import DeadlineActivities
@@ -27,6 +26,7 @@ from activities.routing import RoutingActivities
 from config import Settings, get_settings
 from domain.calendar import BusinessCalendar
 from domain.district import District
+from security.codec import data_converter
 from store.db import Database, PoolTuning
 from workflows.complaint import ComplaintWorkflow
 
@@ -83,7 +83,7 @@ def build_worker(
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter(settings)
     )
 
 
