@@ -53,6 +53,7 @@ from domain.messages import (
     Verification,
 )
 from domain.vocabulary import CENTER_ROLES, VERIFIER_ROLES, Role
+from security import pii
 from store.db import Database
 from workflows.complaint import ComplaintWorkflow
 
@@ -76,10 +77,25 @@ class HumanAction:
     check: Callable[[Any, District, Database], None] | None = None  # codes the district must know; blocking
 
     def prepare(self, body: Any, actor: Actor, district: District, db: Database) -> BaseModel:
-        """The update's argument; ApiError for a code the district or the database does not know. Blocking."""
+        """The update's argument, its free text scrubbed; ApiError for a code the district or the
+        database does not know. Blocking."""
         if self.check:
             self.check(body, district, db)
-        return self.build(body, actor)
+        return scrubbed(self.build(body, actor))
+
+
+FREE_TEXT = ("note", "reason", "result", "comment")  # what staff type, in any update's argument
+
+
+def scrubbed(arg: BaseModel) -> BaseModel:
+    """``arg`` with phone, ID and bank card numbers and e-mail addresses cut out of its free text
+    (``security/pii.py``): Temporal's history keeps update arguments for as long as the case's
+    history lives, and the timeline shows the notes to everyone on the case. Same body, same
+    argument, so a retried action (same Idempotency-Key) still sends what the first one sent."""
+    changes = {
+        name: pii.scrub(value) for name in FREE_TEXT if isinstance(value := getattr(arg, name, None), str) and value
+    }
+    return arg.model_copy(update=changes) if changes else arg
 
 
 def _categories_and_units(body: RegisterBody, district: District, _: Database) -> None:

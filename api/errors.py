@@ -44,10 +44,11 @@ RETRY_AFTER = {"Retry-After": "2"}
 DOCUMENTED = {
     400: "请求体无法解析（不是有效的 JSON 或表单） (HttpError)",
     401: "未登录或 API key 无效 (Unauthorized)",
-    403: "无权办理：角色或单位不符 (WrongRole, WrongUnit)",
+    403: "无权办理：角色不符、案件不在本人办理范围内或单位不符 (Forbidden, OutOfScope, WrongUnit)",
     404: "案件或资源不存在 (NotFound)",
     409: "当前环节不能办理，或流程尚在启动中 (WrongStep, Queued)",
     422: "输入无效 (InvalidInput, UnknownCode)",
+    429: "尝试次数过多（群众以手机后四位查询多次不符），按 Retry-After 再试 (TooManyAttempts)",
     503: "依赖暂不可用或操作未获确认，按 Retry-After 重试；操作请用同一个 Idempotency-Key "
     "(WorkflowUnavailable, DatabaseUnavailable, DatabaseBusy, ActionUnconfirmed)",
 }

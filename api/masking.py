@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
+
+from security import pii
 
 
 def phone(value: str) -> str:
@@ -17,9 +19,7 @@ def address(value: str) -> str:
     return value[:6] + "****" if len(value) > 6 else "****" if value else ""
 
 
-_NUMBERS = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")  # phone, ID-card and bank numbers inside free text
-
-
-def free_text(value: str) -> str:
-    """Free text shown publicly (Open311): long digit runs such as phone or ID numbers are cut."""
-    return _NUMBERS.sub(lambda m: m.group()[:3] + "****", value)
+def free_text(value: str, names: Iterable[str] = ()) -> str:
+    """Free text shown publicly (Open311): phone, ID and bank card numbers, e-mail addresses and the
+    given ``names`` (the reporter's) replaced by placeholders (``security/pii.py``)."""
+    return pii.scrub(value, names)

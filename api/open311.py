@@ -141,7 +141,7 @@ def render(
                 status_notes=notes(row, agency),
                 service_name=categories[code].name if code in categories else None,
                 service_code=code,
-                description=masking.free_text(report.description),
+                description=masking.free_text(report.description, names=[report.name]),
                 agency_responsible=agency,
                 service_notice=TRACKING,
                 requested_datetime=local(report.received_at),

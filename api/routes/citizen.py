@@ -3,7 +3,9 @@ token); evaluate and answer return visits with that token.
 
 Staff see masked phones that end in the last four digits, so those digits may show progress but
 never rate a case: that needs the token only the citizen's tracking link carries. A wrong pair
-answers 404 exactly like an unknown code, so codes cannot be probed.
+answers 404 exactly like an unknown code, so codes cannot be probed. Failed last-four lookups are
+limited per case and per client (``api/limiter.py``): past the limit they answer 429 — for a locked
+case even with the right digits — while the token always works.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlmodel import select
 
-from api.deps import StateDep
-from api.errors import not_found
+from api.deps import AppState, StateDep
+from api.errors import ApiError, not_found
+from api.limiter import limiter_of
 from api.queries import ack
 from api.schemas import Ack, CitizenVerdict, Progress
 from api.updates import IdempotencyKey, apply, live_view
@@ -59,14 +62,35 @@ def _keep_comment(db: Database, code: str, kind: str, body: CitizenVerdict) -> N
             )
 
 
+async def _lookup(request: Request, s: AppState, code: str, last4: str | None, token: str | None) -> Report:
+    """By the tracking link's token (never limited), else by the phone's last four digits, whose
+    failures count against the case and the client (429 once either is used up)."""
+    if token is not None or last4 is None:
+        try:
+            return await s.db.run(_own, s.db, code, None, token)
+        except ApiError:
+            if last4 is None:
+                raise
+    limiter = limiter_of(request)
+    client = limiter.client_of(request)
+    with limiter.attempt(code, client):
+        try:
+            return await s.db.run(_own, s.db, code, last4, None)
+        except ApiError as err:
+            if err.status == 404:
+                limiter.failed(code, client)
+            raise
+
+
 @router.get("/{code}", response_model=Progress, summary="查询诉求办理进度（手机后四位或查询链接）")
 async def progress(
     code: str,
+    request: Request,
     s: StateDep,
     phone_last4: str | None = Query(None, pattern=r"^[0-9]{4}$"),
     token: str | None = Query(None, max_length=64),
 ):
-    report = await s.db.run(_own, s.db, code, phone_last4, token)
+    report = await _lookup(request, s, code, phone_last4, token)
     if not report.workflow_started:  # stored, its workflow not started yet (Temporal away): 信息采集
         return Progress(
             case_code=code,
@@ -78,7 +102,7 @@ async def progress(
         )
     view = await live_view(s, code)
     # Staff notes can name people; the citizen sees what happened and when, with unit codes.
-    timeline = [e.model_copy(update={"note": ""}) for e in view.timeline]
+    timeline = [e.model_copy(update={"note": "", "user": ""}) for e in view.timeline]
     return Progress(
         case_code=code,
         step=view.step.value,
