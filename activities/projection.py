@@ -136,7 +136,14 @@ def _write_timeline(session, insert, view: CaseView) -> None:
         return
     entries = [
         dict(
-            case_code=view.case_code, seq=e.seq, at=e.at, kind=e.kind.value, role=e.role.value, unit=e.unit, note=e.note
+            case_code=view.case_code,
+            seq=e.seq,
+            at=e.at,
+            kind=e.kind.value,
+            role=e.role.value,
+            unit=e.unit,
+            note=e.note,
+            user=e.user or None,
         )
         for e in view.timeline
     ]

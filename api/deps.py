@@ -15,10 +15,11 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api import scope
 from api.auth import Principal, authenticate, require
 from config import ApiKey, Settings
 from domain.district import District
-from domain.vocabulary import Role
+from domain.vocabulary import CENTER_ROLES, Role
 from store.db import Database
 
 
@@ -52,7 +53,8 @@ def _district(s: StateDep) -> District:
 
 
 def _principal(request: Request, s: StateDep) -> Principal:
-    return authenticate(request, s.keys)
+    """A ``def`` dependency: a key kept in the database is looked up on FastAPI's thread pool."""
+    return authenticate(request, s.keys, s.db)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -68,6 +70,21 @@ def roles(*allowed: Role):
     return Depends(check)
 
 
+def in_scope(*allowed: Role):
+    """The caller, if their role may do this and the case ``{code}`` is in their scope (403 otherwise,
+    before the body or the case's step is looked at: see ``api/scope.py``)."""
+
+    async def check(code: str, p: PrincipalDep, s: StateDep) -> Principal:
+        require(p, *allowed)
+        if p.role not in CENTER_ROLES:
+            scope.check(p, s.district, await s.db.run(scope.case_scope, s.db, code))
+        return p
+
+    return Depends(check)
+
+
 IntakeDep = Annotated[Principal, roles(Role.INTAKE)]
 SupervisorDep = Annotated[Principal, roles(Role.SUPERVISOR)]
-StaffDep = Annotated[Principal, roles(Role.SUPERVISOR, Role.UNIT_STAFF, Role.VERIFIER)]
+STAFF = (Role.SUPERVISOR, Role.UNIT_STAFF, Role.VERIFIER)
+StaffDep = Annotated[Principal, roles(*STAFF)]
+CaseStaffDep = Annotated[Principal, in_scope(*STAFF)]

@@ -10,15 +10,17 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import errors
 from api.deps import AppState, StateDep
+from api.headers import SecurityHeaders
 from api.intake import relay
-from api.routes import actions, cases, citizen, intake, open311, stats, tasks
+from api.limiter import CitizenLimiter
+from api.routes import actions, audit, cases, citizen, codec, docs, intake, open311, stats, tasks
 from api.web import pages
 from config import Settings, get_settings
 from domain.district import District
+from security.codec import data_converter
 from store.db import Database, PoolTuning
 
 TAGS = [
@@ -29,6 +31,7 @@ TAGS = [
     {"name": "actions", "description": "人工操作：立案、派遣、签收、退单、进展、延期、办结、督办、核查、评价、结案"},
     {"name": "citizen", "description": "群众：查询进度、评价、回访答复"},
     {"name": "stats", "description": "考核统计"},
+    {"name": "codec", "description": "Temporal Web UI 载荷解密（编解码服务）"},
 ]
 
 
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(settings),
             lazy=True,
         )
         district = District.load(settings.district_file, settings.policy_file)
@@ -62,13 +65,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py, behind sign-in outside dev
+        redoc_url=None,
+        openapi_url=None,
         responses={
             status: {"model": errors.ErrorResponse, "description": meaning}
             for status, meaning in errors.DOCUMENTED.items()
         },
     )
     errors.install(app)
-    for module in (intake, open311, tasks, cases, actions, citizen, stats, pages):
+    app.add_middleware(codec.CodecHttp, origins=settings.codec_cors_origins)
+    app.add_middleware(SecurityHeaders, trusted_proxies=settings.trusted_proxies)  # outermost: every response
+    app.state.citizen_limiter = CitizenLimiter(settings)  # failed last-four lookups, this app's own memory
+    for module in (docs, audit, intake, open311, tasks, cases, actions, citizen, stats, codec, pages):
         app.include_router(module.router)
 
     @app.get("/health", summary="健康检查（数据库与流程服务）", tags=["stats"])

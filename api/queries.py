@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from api import masking
-from api.auth import Principal
 from api.errors import ApiError, not_found
 from api.schemas import Ack, CaseSummary, ReportView
 from domain.district import District, UnknownCode
@@ -53,13 +52,14 @@ def summary(row: CaseRow, now: datetime | None = None) -> CaseSummary:
     )
 
 
-def report_view(report: Report, principal: Principal | None, pii_roles) -> ReportView:
-    full = principal is not None and principal.role in pii_roles
+def report_view(report: Report, full: bool) -> ReportView:
+    """The report as the caller may see it: masked, the description scrubbed of numbers and the
+    reporter's name, unless ``full`` (see :func:`api.reads.unmask_reason`)."""
     return ReportView(
         name=report.name if full else masking.name(report.name),
         phone=report.phone if full else masking.phone(report.phone),
         address=report.address if full else masking.address(report.address),
-        description=report.description,
+        description=report.description if full else masking.free_text(report.description, names=[report.name]),
         photos=report.photos or [],
         masked=not full,
     )

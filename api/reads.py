@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from api import statistics
+from api import audit, masking, scope, statistics
 from api.auth import Principal
 from api.deps import AppState
 from api.errors import ApiError
@@ -24,7 +24,8 @@ from api.queries import aware, load_case, report_view, summary
 from api.schemas import CaseDetail, CaseSummary, Page, TaskItem
 from api.updates import live_view
 from domain.district import District, UnknownCode
-from domain.vocabulary import OPEN_STEPS, Channel, Role, Step, TaskStatus, UnitKind
+from domain.labels import ROLE_LABELS
+from domain.vocabulary import CENTER_ROLES, OPEN_STEPS, Channel, Step, TaskStatus, UnitKind
 from store.tables import CaseRow, Report, TaskRow
 
 ACTIVE_TASKS = (TaskStatus.OPEN.value, TaskStatus.SIGNED.value)
@@ -64,8 +65,9 @@ def _grids_in(district, area: str) -> list[str]:
 def case_page(session: Session, district: District, viewer: Principal, filters: CaseFilter, page: int, size: int):
     """案件列表 — supervisors see every case; unit staff only cases their unit leads."""
     stmt = select(CaseRow).join(Report, Report.case_code == CaseRow.case_code)
-    if viewer.role == Role.UNIT_STAFF:
-        stmt = stmt.where(CaseRow.lead_unit == viewer.unit)
+    allowed = scope.list_condition(viewer, district)
+    if allowed is not None:
+        stmt = stmt.where(allowed)
     now = datetime.now(UTC)
     f = filters
     reported_from, reported_to = aware(f.reported_from), aware(f.reported_to)
@@ -100,18 +102,27 @@ def case_page(session: Session, district: District, viewer: Principal, filters: 
     return Page(items=[summary(r, now) for r in rows], total=total, page=page, size=size)
 
 
-async def case_detail(s: AppState, code: str, viewer: Principal) -> CaseDetail:
-    """案件详情 — the projected row, the report (masked by role) and the live workflow state."""
+def unmask_reason(viewer: Principal, pii_roles, case: scope.CaseScope) -> str | None:
+    """Why the viewer may see the reporter unmasked (written to the audit), or None: masked."""
+    if viewer.role in pii_roles:
+        return f"角色：{ROLE_LABELS[viewer.role]}"
+    if scope.holds(viewer, case):
+        return f"承办单位办理中：{viewer.unit}"
+    return None
+
+
+async def case_detail(s: AppState, code: str, viewer: Principal, via: str) -> CaseDetail:
+    """案件详情 — the projected row, the report (masked unless the viewer needs it) and the live state.
+    Out of the viewer's scope: 403 before Temporal is asked anything."""
+    case = await s.db.run(scope.case_scope, s.db, code)
+    scope.check(viewer, s.district, case)
     report, row = await s.db.run(load_case, s.db, code)
-    if viewer.role == Role.UNIT_STAFF and (
-        row is None or (row.lead_unit != viewer.unit and viewer.unit not in (row.co_units or []))
-    ):
-        raise ApiError(403, "WrongUnit", "只能查看本单位承办的案件")
+    why = unmask_reason(viewer, s.settings.pii_roles, case)
+    if why:
+        await s.db.run(audit.record, s.db, viewer, code, why, via)
     live = await live_view(s, code) if report.workflow_started else None  # null while queued
     base = summary(row) if row else None
-    return CaseDetail(
-        summary=base or _pending(report), report=report_view(report, viewer, s.settings.pii_roles), workflow=live
-    )
+    return CaseDetail(summary=base or _pending(report), report=report_view(report, why is not None), workflow=live)
 
 
 def _pending(report: Report) -> CaseSummary:
@@ -140,11 +151,10 @@ def _pending(report: Report) -> CaseSummary:
 def unit_tasks(
     session: Session, viewer: Principal, unit: str, status: TaskFilter, lamp: Lamp | None, page: int, size: int
 ):
-    """Tasks of one unit, most urgent first. Unit staff see only their own unit."""
-    if viewer.role == Role.UNIT_STAFF and viewer.unit != unit:
-        raise ApiError(403, "WrongUnit", "只能查看本单位的任务")
+    """Tasks of one unit, most urgent first: for its own staff and the center only."""
+    scope.check_inbox(viewer, unit)
     q = (
-        select(TaskRow, CaseRow, func.substr(Report.description, 1, 200))
+        select(TaskRow, CaseRow, func.substr(Report.description, 1, 200), Report.name)
         .join(CaseRow, CaseRow.case_code == TaskRow.case_code)
         .join(Report, Report.case_code == TaskRow.case_code)
         .where(TaskRow.unit == unit)
@@ -171,9 +181,9 @@ def unit_tasks(
             step=c.step,
             category=c.category,
             level=c.level,
-            description=d,
+            description=d if viewer.role in CENTER_ROLES else masking.free_text(d, names=[name]),
         )
-        for t, c, d in rows
+        for t, c, d, name in rows
     ]
     return Page(items=items, total=total, page=page, size=size)
 

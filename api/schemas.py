@@ -74,6 +74,19 @@ class ReportView(BaseModel):
     masked: bool
 
 
+class AuditEntry(BaseModel):
+    """个人信息查阅记录 — one unmasked read of a reporter's personal data."""
+
+    at: datetime
+    user: str
+    role: str
+    unit: str | None
+    case_code: str
+    what: str
+    why: str
+    via: str
+
+
 class CaseDetail(BaseModel):
     summary: CaseSummary
     report: ReportView

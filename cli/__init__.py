@@ -8,6 +8,11 @@ its state in ``.closeloop/temporal.db``, so open cases are where they were after
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import secrets
+import time
 from pathlib import Path
 
 import click
@@ -19,6 +24,7 @@ from domain.district import DEMO_POLICY
 STATE = Path(".closeloop")
 LOADED_DISTRICT = STATE / "district.json"
 DEV_KEYS = Path(__file__).resolve().parent.parent / "deploy" / "dev-keys.json"
+DEV_PAYLOAD_KEYS = STATE / "payload-keys.json"
 console = Console()
 
 
@@ -54,8 +60,25 @@ def dev_settings(demo: bool = False) -> Settings:
         settings = settings.model_copy(update={"district_file": LOADED_DISTRICT})  # unless CLOSELOOP_DISTRICT_FILE
     if demo:
         settings = settings.model_copy(update={"policy_file": DEMO_POLICY})
+    if not settings.payload_keys and not settings.payload_keys_file:  # encrypted like production, laptop key
+        settings = settings.model_copy(update={"payload_keys_file": dev_payload_keys()})
     return settings
 
 
+def dev_payload_keys() -> Path:
+    """The laptop's payload key file, made once (mode 0600) and then reused: a new key on every start
+    would leave the cases already in ``.closeloop/temporal.db`` unreadable."""
+    if not DEV_PAYLOAD_KEYS.exists():
+        STATE.mkdir(exist_ok=True)
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        try:
+            fd = os.open(DEV_PAYLOAD_KEYS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another dev made it first
+            return DEV_PAYLOAD_KEYS
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({f"dev-{time.strftime('%Y%m%d')}": key}, f)
+    return DEV_PAYLOAD_KEYS
+
+
 # The commands register themselves on ``main`` when imported.
-from cli import actions, districts, reads, simulation, stack  # noqa: E402,F401
+from cli import accounts, actions, districts, reads, simulation, stack  # noqa: E402,F401

@@ -11,6 +11,7 @@ activities finish), then Temporal — within :data:`SHUTDOWN_SECONDS`.
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ import click
 import httpx
 
 from cli import LOADED_DISTRICT, STATE, dev_settings, main
+from cli.accounts import DEV_PASSWORD, seed_dev_users
 from config import Settings, get_settings
 
 SHUTDOWN_SECONDS = 14.0  # the whole of dev stops within this (the promise is 15 s)
@@ -73,10 +75,14 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], stop_signal: int = s
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment that gives ``worker`` and ``api`` the same settings as ``dev`` resolved."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name in ("api_keys_file", "district_file", "policy_file"):
+    for name in ("api_keys_file", "district_file", "policy_file", "payload_keys_file"):
         value = getattr(settings, name)
         if value is not None:
             env[f"CLOSELOOP_{name.upper()}"] = str(Path(value).resolve())
+    if settings.public_docs:
+        env["CLOSELOOP_PUBLIC_DOCS"] = "true"
+    if settings.codec_cors_origins:
+        env["CLOSELOOP_CODEC_CORS_ORIGINS"] = json.dumps(settings.codec_cors_origins)
     return env
 
 
@@ -95,6 +101,8 @@ def _temporal(settings: Settings, ui_port: int, env: dict[str, str]) -> Child:
             port,
             "--ui-port",
             str(ui_port),
+            "--ui-codec-endpoint",  # the Web UI decrypts payloads through the API (api/routes/codec.py)
+            f"http://{settings.api_host}:{settings.api_port}/codec",
             "--db-filename",
             str(STATE / "temporal.db"),
             "--namespace",
@@ -135,8 +143,10 @@ def _banner(settings: Settings, ui_port: int, demo: bool) -> str:
         f"  Temporal gRPC      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  Temporal Web UI    http://127.0.0.1:{ui_port}\n"
         f"  API docs           {api}/docs\n"
-        f"  Web pages          {api}/ui/login\n"
+        f"  Web pages          {api}/ui/login (accounts as in the API key file, password {DEV_PASSWORD})\n"
         f"  API keys           {settings.api_keys_file or 'CLOSELOOP_API_KEYS'}\n"
+        f"  payload keys       {settings.payload_keys_file or 'CLOSELOOP_PAYLOAD_KEYS'}"
+        f" (encrypting with {settings.current_payload_key_id()})\n"
         f"  district           {settings.district_file} ({source})\n"
         f"  time limits        {settings.policy_file or 'the district policy'}{' (demo: minutes)' if demo else ''}\n"
         f"  database           {settings.database_url}\n"
@@ -157,13 +167,20 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--demo", is_flag=True, help="演示时限：分钟而非工作日 (domain/data/demo_policy.json)")
 def dev(ui_port: int, demo: bool) -> None:
     """Start the Temporal dev server (with Web UI), the worker and the API; Ctrl-C stops all."""
+    from domain.district import District
     from store.db import Database, PoolTuning
 
     stop = _stop_on_signals()
     settings = dev_settings(demo)
+    if "codec_cors_origins" not in settings.model_fields_set:  # the Web UI calls the codec endpoint
+        origins = [f"http://{host}:{ui_port}" for host in ("127.0.0.1", "localhost")]
+        settings = settings.model_copy(update={"codec_cors_origins": origins})
+    if "public_docs" not in settings.model_fields_set:  # a laptop: the API docs without signing in
+        settings = settings.model_copy(update={"public_docs": True})
     STATE.mkdir(exist_ok=True)
     db = Database(settings.database_url, PoolTuning.of(settings))
     db.create_schema()  # once, here: the worker and the API starting together would race to create it
+    seed_dev_users(db, District.load(settings.district_file, settings.policy_file), settings.keys())
     db.dispose()
     env = child_env(settings)
     python = [sys.executable, "-m", "cli"]
@@ -213,5 +230,6 @@ def api() -> None:
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",
+        proxy_headers=False,  # X-Forwarded-* is honoured only from Settings trusted_proxies (api/headers.py)
         timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds)),
     )

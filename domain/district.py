@@ -139,6 +139,16 @@ class District(BaseModel):
             unit = self._units.get(unit.parent) if unit.parent else None
         return unit
 
+    def covers(self, area: str, code: str) -> bool:
+        """Whether unit ``code`` is ``area`` itself or lies under it in the organisation tree."""
+        current: str | None = code
+        while current is not None:
+            if current == area:
+                return True
+            unit = self._units.get(current)
+            current = unit.parent if unit else None
+        return False
+
     def parent(self, code: str) -> Unit | None:
         """提级 target: one level up, or None at the top."""
         parent = self.unit(code).parent

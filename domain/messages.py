@@ -171,6 +171,7 @@ class TimelineEntry(BaseModel):
     kind: EventKind
     role: Role
     unit: str | None = None
+    user: str = Field("", description="the person who acted (their login); empty for the system and citizens")
     note: str = ""
     verdict: Verdict | None = Field(None, description="on 评价 and 回访 entries")
 

@@ -16,13 +16,18 @@ class Keys:
 
     intake: str = "dev-intake"
     supervisor: str = "dev-supervisor"
-    verifier: str = "dev-verifier"
+    verifiers: Mapping[str, str] = field(default_factory=dict)  # grid → its verifier's key
     units: Mapping[str, str] = field(default_factory=dict)  # unit code → key
+
+    def verifier_for(self, grid: str) -> str:
+        """The grid's own verifier; the center verifies where a grid has none (verifiers act only in
+        their own grid)."""
+        return self.verifiers.get(grid, self.supervisor)
 
     @classmethod
     def dev(cls, path: Path | str = DEV_KEYS) -> Keys:
         """From a key file in ``deploy/dev-keys.json``'s format: one key per role (dev-intake,
-        dev-supervisor, dev-verifier when present) and every unit_staff key (dev-unit-<CODE>)."""
+        dev-supervisor when present), every verifier key by its grid and every unit_staff key."""
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
 
         def pick(role: str, preferred: str) -> str:
@@ -32,9 +37,10 @@ class Keys:
         units = {
             spec["unit"]: key for key, spec in raw.items() if spec.get("role") == "unit_staff" and spec.get("unit")
         }
-        return cls(
-            pick("intake", "dev-intake"), pick("supervisor", "dev-supervisor"), pick("verifier", "dev-verifier"), units
-        )
+        verifiers = {
+            spec["unit"]: key for key, spec in raw.items() if spec.get("role") == "verifier" and spec.get("unit")
+        }
+        return cls(pick("intake", "dev-intake"), pick("supervisor", "dev-supervisor"), verifiers, units)
 
     def mapped(self, names: Mapping[str, str]) -> Keys:
         """The same keys under other names, e.g. ``{"dev-intake": "k-intake", "dev-unit-D-JJ": "k-D-JJ"}``."""
@@ -45,6 +51,6 @@ class Keys:
         return Keys(
             renamed(self.intake),
             renamed(self.supervisor),
-            renamed(self.verifier),
+            {grid: renamed(key) for grid, key in self.verifiers.items()},
             {unit: renamed(key) for unit, key in self.units.items()},
         )

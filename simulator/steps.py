@@ -186,11 +186,22 @@ class CloseLoop(ApiClient):
         if case.script.rework and not case.reworked:
             case.reworked = True
             note = REWORK_NOTES[case.script.index % 2]
-            if await self.send("verify", case.code, self.keys.verifier, {"passed": False, "note": note}, what="rework"):
+            if await self.send(
+                "verify",
+                case.code,
+                self.keys.verifier_for(case.script.grid),
+                {"passed": False, "note": note},
+                what="rework",
+            ):
                 case.book.reworks += 1
             return
         before = utc_now()
-        if await self.send("verify", case.code, self.keys.verifier, {"passed": True, "note": "现场核实已整改到位"}):
+        if await self.send(
+            "verify",
+            case.code,
+            self.keys.verifier_for(case.script.grid),
+            {"passed": True, "note": "现场核实已整改到位"},
+        ):
             case.book.completed = True
             case.book.on_time = await self.on_time(case.code, case.book.deadline, before, utc_now(), case.late_seen)
 

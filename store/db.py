@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store import accounts, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 T = TypeVar("T")
 
@@ -163,3 +163,16 @@ def create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
         SQLModel.metadata.create_all(conn)
+        _add_missing_columns(conn)
+
+
+def _add_missing_columns(conn) -> None:
+    """Columns added since a table was created (nullable or with a default), so an existing database
+    keeps working; anything beyond adding a column needs a real migration."""
+    existing = inspect(conn)
+    for table in SQLModel.metadata.sorted_tables:
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and (column.nullable or column.server_default is not None):
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')

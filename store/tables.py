@@ -105,6 +105,7 @@ class TimelineRow(SQLModel, table=True):
     kind: str = Field(index=True)
     role: str
     unit: str | None = None
+    user: str | None = None  # who acted (login); null for the system and citizens
     note: str = ""
 
 

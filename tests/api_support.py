@@ -6,16 +6,19 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.accounts import AccountError, create_user
 from api.main import create_app
 from config import ApiKey, Settings
-from domain.district import District
+from domain.district import SAMPLE_DISTRICT, District
 from domain.vocabulary import Channel, Role
+from store.db import Database
 from worker import build_worker
 
 UNITS = ["D-JJ", "D-CG", "D-SJ", "D-ZJ", "D-YJ", "T-LS", "WD-CENTER", "G-LS-XL-01", "C-LD"]
@@ -25,8 +28,32 @@ KEYS: dict[str, ApiKey] = {
     "k-supervisor": ApiKey(role=Role.SUPERVISOR, user="dispatcher-1"),
     "k-admin": ApiKey(role=Role.ADMIN, user="admin"),
     "k-verifier": ApiKey(role=Role.VERIFIER, user="grid-member-7", unit="G-LS-XL-01"),
+    "k-verifier-TF": ApiKey(role=Role.VERIFIER, user="grid-member-9", unit="G-TF-TF-01"),
     **{f"k-{u}": ApiKey(role=Role.UNIT_STAFF, user=f"staff-{u}", unit=u) for u in UNITS},
 }
+
+
+TEST_PASSWORD = "test-password-1"  # every staff key has a person of the same login (see seed_people)
+
+
+def seed_people(db: Database, district: District) -> None:
+    """A person for each staff key of KEYS, logging in as the key's name (kept if already there)."""
+    for login, spec in KEYS.items():
+        if spec.role in (Role.INTAKE, Role.SYSTEM, Role.CITIZEN):
+            continue
+        try:
+            create_user(db, district, login, spec.user, spec.role, spec.unit, TEST_PASSWORD)
+        except AccountError:
+            pass
+
+
+def own_prefix(folder: Path, prefix: str) -> tuple[District, Path]:
+    """The sample district under a case-code prefix of its own, for a test on a database of its own:
+    the dev server is shared, and codes counted from 1 again would collide with other tests' cases."""
+    district = District.load(SAMPLE_DISTRICT).model_copy(update={"code": prefix})
+    path = folder / f"district-{prefix}.json"
+    path.write_text(district.model_dump_json(), encoding="utf-8")
+    return district, path
 
 
 def as_(key: str) -> dict[str, str]:
@@ -40,6 +67,7 @@ class Stack:
     settings: Settings
     client: Client
     engine: Engine
+    csrf: str = ""  # the signed-in person's form token (set by the web tests' login)
 
     async def report(
         self, channel: str = "hotline_12345", grid: str = "G-LS-XL-01", key: str = "k-intake", **fields
@@ -60,8 +88,14 @@ class Stack:
 
 @asynccontextmanager
 async def api_stack(
-    engine: Engine, env: WorkflowEnvironment, district: District | None = None, **settings_overrides
+    engine: Engine,
+    env: WorkflowEnvironment,
+    district: District | None = None,
+    client: Client | None = None,
+    **settings_overrides,
 ) -> AsyncIterator[Stack]:
+    """``client`` is the worker's (default ``env.client``): pass one with the settings' data converter
+    when they configure payload keys."""
     target = env.client.service_client.config.target_host
     settings = Settings(
         **{
@@ -75,7 +109,10 @@ async def api_stack(
         }
     )
     app = create_app(settings)
-    async with build_worker(env.client, settings, engine, district=district), app.router.lifespan_context(app):
+    worker = build_worker(client or env.client, settings, engine, district=district)
+    async with worker, app.router.lifespan_context(app):
+        state = app.state.closeloop
+        await state.db.run(seed_people, state.db, state.district)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://closeloop.test") as http:
             yield Stack(http, settings, app.state.closeloop.client, engine)

@@ -17,6 +17,7 @@ from domain.vocabulary import Channel
 from store.tables import Report
 from tests.api_support import api_stack, as_
 from tests.support import DEV_SERVER, eventually
+from tests.test_pii import payloads_in
 
 NOW = Duration(amount=0, unit=DurationUnit.HOURS)
 
@@ -179,11 +180,12 @@ async def _detail_ok(s, code):
 async def test_wrong_unit_wrong_step_and_wrong_role_are_refused_with_reasons(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
         code = (await s.report())["case_code"]
-        err = (await post(s, f"/cases/{code}/sign", "k-D-JJ", status=409))["error"]
-        assert err["code"] == "WrongStep" and "案件建立" in err["message"]
+        # a unit acting on a case it does not hold hears 403, never the case's step
+        err = (await post(s, f"/cases/{code}/sign", "k-D-JJ", status=403))["error"]
+        assert err["code"] == "OutOfScope" and "案件建立" not in err["message"]
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         err = (await post(s, f"/cases/{code}/sign", "k-D-CG", status=403))["error"]
-        assert err["code"] == "WrongUnit" and "D-CG" in err["message"]
+        assert err["code"] == "OutOfScope" and code in err["message"]
         assert (await post(s, f"/cases/{code}/complete", "k-D-JJ", {"result": "已处理"}, status=409))["error"][
             "code"
         ] == "WrongStep"
@@ -231,22 +233,37 @@ async def test_wrong_unit_wrong_step_and_wrong_role_are_refused_with_reasons(eng
 
 async def test_personal_data_is_masked_unless_the_role_may_read_it(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
-        code = (await s.report(name="李四", phone="13900001234", address="文登区米山路12号3单元"))["case_code"]
+        description = "我是李四，电话13900001234，身份证370102198001011234，门口车辆长期违规停放"
+        code = (
+            await s.report(name="李四", phone="13900001234", address="文登区米山路12号3单元", description=description)
+        )["case_code"]
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         full = (await detail(s, code, "k-supervisor"))["report"]
         assert (full["name"], full["phone"], full["masked"]) == ("李四", "13900001234", False)
-        masked = (await detail(s, code, "k-D-JJ"))["report"]
+        holder = (await detail(s, code, "k-D-JJ"))["report"]  # the lead unit needs to find the site and call back
+        assert (holder["phone"], holder["address"], holder["masked"]) == ("13900001234", "文登区米山路12号3单元", False)
+        masked = (await detail(s, code, "k-verifier"))["report"]
         assert masked["phone"] == "139****1234" and masked["name"] == "李*" and masked["masked"]
         assert "米山路12号" not in masked["address"]
+        for secret in ("13900001234", "370102198001011234", "李四"):  # typed into the description too
+            assert secret not in masked["description"], masked["description"]
+        assert "违规停放" in masked["description"]
+        r = await s.http.get(f"/cases/{code}", headers=as_("k-D-CG"))
+        assert r.status_code == 403 and "13900001234" not in r.text
+        r = await s.http.get("/audit", params={"case_code": code}, headers=as_("k-supervisor"))
+        assert {e["user"] for e in r.json()["items"]} == {"dispatcher-1", "staff-D-JJ"}  # who saw it unmasked
+        assert any("承办单位办理中" in e["why"] for e in r.json()["items"])
         r = await s.http.get(f"/citizen/cases/{code}", params={"phone_last4": "1234"})
         assert r.status_code == 200 and r.json()["step"] == "dispatch"
         assert "13900001234" not in r.text and "李四" not in r.text
         listing = await s.http.get("/cases", params={"q": "违规停放"}, headers=as_("k-supervisor"))
         assert listing.status_code == 200 and code in [c["case_code"] for c in listing.json()["items"]]
         assert "13900001234" not in listing.text
-        # the workflow itself never held any of it
+        # the workflow itself never held any of it (payloads are base64 in the JSON: look inside them)
         history = await s.client.get_workflow_handle(code).fetch_history()
-        assert "13900001234" not in history.to_json() and "李四" not in history.to_json()
+        data = b"".join(p.data for event in history.events for p in payloads_in(event))
+        assert b"13900001234" not in data and "李四".encode() not in data
+        assert b"category" in data  # the payloads were read: the register argument is there
 
 
 async def test_case_list_filters(engine, dev_env):
@@ -300,10 +317,11 @@ async def test_what_each_caller_may_do_now_comes_from_the_workflow(engine, dev_e
         code = (await s.report())["case_code"]
         await eventually(lambda: _detail_ok(s, code))
         assert await allowed(s, code, "k-supervisor") == {"register", "decline", "duplicate", "close"}
-        assert await allowed(s, code, "k-D-JJ") == set()
+        r = await s.http.get(f"/cases/{code}/actions", headers=as_("k-D-JJ"))
+        assert r.status_code == 403 and r.json()["error"]["code"] == "OutOfScope"  # not dispatched to it yet
         await post(s, f"/cases/{code}/register", "k-supervisor", {"category": "JM-002"})
         assert await allowed(s, code, "k-D-JJ") == {"sign", "return", "progress"}
-        assert await allowed(s, code, "k-D-CG") == set()  # not its case
+        assert (await s.http.get(f"/cases/{code}/actions", headers=as_("k-D-CG"))).status_code == 403
         await post(s, f"/cases/{code}/sign", "k-D-JJ")
         assert await allowed(s, code, "k-D-JJ") == {"progress", "extension", "complete"}
         assert await allowed(s, code, "k-supervisor") == {"reassign", "escalate", "urge", "close"}

@@ -20,7 +20,7 @@ async def test_intake_register_and_inbox(engine, dev_env):
         r = await s.http.get("/units/D-JJ/tasks", headers=as_("k-D-JJ"))
         assert r.status_code == 200 and code in [t["case_code"] for t in r.json()["items"]]
         r = await s.http.post(f"/cases/{code}/complete", json={"result": "已处理"}, headers=as_("k-D-CG"))
-        assert r.status_code == 403 and r.json()["error"]["code"] == "WrongUnit", r.text
+        assert r.status_code == 403 and r.json()["error"]["code"] == "OutOfScope", r.text
 
 
 def test_every_route_is_documented_in_chinese():

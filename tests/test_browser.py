@@ -21,7 +21,9 @@ import uvicorn
 
 from api.main import create_app
 from config import Settings
-from tests.api_support import KEYS, as_
+from domain.district import District
+from store.db import Database
+from tests.api_support import KEYS, TEST_PASSWORD, as_, seed_people
 from worker import build_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,6 +65,11 @@ async def served(engine, env) -> AsyncIterator[str]:
         try:
             async with httpx.AsyncClient(base_url=base, timeout=30) as http:
                 assert (await http.get("/health")).status_code == 200
+            db = Database.of(engine)
+            try:
+                seed_people(db, District.load(settings.district_file))
+            finally:
+                db.dispose()
             yield base
         finally:
             server.should_exit = True
@@ -95,7 +102,8 @@ async def shot(page, name: str) -> None:
 
 async def log_in(page, base: str, key: str, lands_on: str) -> None:
     await page.goto(f"{base}/ui/login")
-    await page.get_by_label("API 密钥").fill(key)
+    await page.get_by_label("用户名").fill(key)  # each staff key has a person of the same login
+    await page.get_by_label("密码").fill(TEST_PASSWORD)
     await page.get_by_role("button", name="登录").click()
     await expect(page).to_have_url(re.compile(re.escape(f"{base}{lands_on}")))
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from domain.district import SAMPLE_DISTRICT, District
 from store.db import create_schema, make_engine
 from store.tables import CaseCounter, CaseRow, OutboxRow, Report, TaskRow, TimelineRow
-from tests.api_support import api_stack, as_
+from tests.api_support import api_stack, as_, own_prefix
 from tests.support import eventually
 from workflows.complaint import ComplaintWorkflow
 
@@ -37,19 +36,10 @@ async def register(s, code: str) -> None:
     await eventually(done)
 
 
-def own_prefix(tmp_path) -> tuple[District, object]:
-    """The district under its own case-code prefix: the dev server is shared with the other tests, and
-    the collisions this test makes on purpose must not become theirs."""
-    district = District.load(SAMPLE_DISTRICT).model_copy(update={"code": "RS"})
-    path = tmp_path / "district.json"
-    path.write_text(district.model_dump_json(), encoding="utf-8")
-    return district, path
-
-
 async def test_a_restored_database_never_reuses_a_code_that_temporal_knows(dev_env, tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
     create_schema(engine)
-    district, district_file = own_prefix(tmp_path)
+    district, district_file = own_prefix(tmp_path, "RS")
     try:
         async with api_stack(engine, dev_env, district=district, district_file=district_file) as s:
             first = await s.report(description="路口红绿灯不亮，车辆通行混乱")

@@ -191,8 +191,10 @@ async def test_overdue_show_and_simulate_against_a_live_api(engine, dev_env, tmp
             "系统",
         ):
             assert text in result.output, text
-        masked = await invoke("show", code, "--api", url, "--key", "dev-unit-D-JJ")
+        masked = await invoke("show", code, "--api", url, "--key", "dev-verifier")  # the grid's verifier: masked
         assert masked.exit_code == 0 and "丛*" in masked.output and "13906315678" not in masked.output
+        holder = await invoke("show", code, "--api", url, "--key", "dev-unit-D-JJ")  # the unit on the case: not
+        assert holder.exit_code == 0 and "13906315678" in holder.output
 
         unit = ("--api", url, "--key", "dev-unit-D-JJ")
         listed = await invoke("actions", code, *unit)
@@ -232,3 +234,36 @@ async def _started(http, code) -> bool:
 async def _red(http, code) -> bool:
     r = await http.get(f"/cases/{code}", headers={"X-API-Key": "dev-supervisor"})
     return r.json()["summary"]["lamp"] == "red"
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def test_users_and_keys_are_managed_from_the_command_line(engine, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLOSELOOP_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("CLOSELOOP_NEW_PASSWORD", "a-long-password-1")
+    get_settings.cache_clear()
+    login = f"clerk-{uuid.uuid4().hex[:6]}"
+    try:
+        added = run("users", "add", login, "--name", "王芳", "--role", "unit_staff", "--unit", "D-JJ")
+        assert added.exit_code == 0 and "已开设账号" in added.output, added.output
+        again = run("users", "add", login, "--name", "王芳", "--role", "unit_staff", "--unit", "D-JJ")
+        assert again.exit_code == 1 and "已存在" in again.output
+        unbound = run("users", "add", f"{login}-x", "--name", "某", "--role", "unit_staff")
+        assert unbound.exit_code == 1 and "必须绑定" in unbound.output
+        monkeypatch.setenv("CLOSELOOP_NEW_PASSWORD", "short")
+        assert "密码长度" in run("users", "reset", login).output
+        listed = run("users", "list")
+        assert login in listed.output and "王芳" in listed.output and "在用" in listed.output
+        assert run("users", "disable", login).exit_code == 0 and "已停用" in run("users", "list").output
+
+        made = run("keys", "add", "12345热线", "--role", "intake", "--channel", "hotline_12345", "--scope", "write")
+        assert made.exit_code == 0, made.output
+        key = next(word for word in made.output.split() if word.startswith("clk_"))
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT key_hash, prefix FROM api_keys").all()
+        assert all(key not in row[0] for row in stored) and key[:10] in [row[1] for row in stored]  # digest only
+        assert run("keys", "revoke", key[:10]).exit_code == 0 and "已吊销" in run("keys", "list").output
+    finally:
+        get_settings.cache_clear()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.api_support import api_stack, as_
+from tests.api_support import TEST_PASSWORD, api_stack, as_
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 async def login(s, key: str):
-    r = await s.http.post("/ui/login", data={"key": key})
+    """Sign in as the person of the same name as ``key``; keep their form token for posts."""
+    r = await s.http.post("/ui/login", data={"login": key, "password": TEST_PASSWORD})
     assert r.status_code == 303, r.text
+    s.csrf = CSRF.search((await s.http.get(r.headers["location"])).text).group(1)
     return r
 
 
@@ -22,7 +27,9 @@ async def page(s, path: str, status: int = 200) -> str:
 
 async def act(s, code: str, name: str, **fields) -> dict[str, str]:
     """Post an action form; the flash message of the redirect (``ok`` or ``error``) and where it goes."""
-    r = await s.http.post(f"/ui/cases/{code}/actions/{name}", data={"idempotency_key": uuid.uuid4().hex, **fields})
+    r = await s.http.post(
+        f"/ui/cases/{code}/actions/{name}", data={"idempotency_key": uuid.uuid4().hex, "csrf": s.csrf, **fields}
+    )
     assert r.status_code == 303, f"{name}: {r.status_code} {r.text[:500]}"
     where = urlsplit(r.headers["location"])
     return {"path": where.path, **{k: v[0] for k, v in parse_qs(where.query).items()}}
@@ -41,7 +48,7 @@ async def registered(s, **report) -> str:
     return code
 
 
-async def test_login_sets_an_httponly_cookie_and_goes_where_the_role_works(engine, dev_env):
+async def test_people_sign_in_with_their_own_password_and_logout_ends_the_session(engine, dev_env):
     async with api_stack(engine, dev_env) as s:
         assert "登录工作台" in await page(s, "/ui/login")
         for key, home in [
@@ -53,24 +60,49 @@ async def test_login_sets_an_httponly_cookie_and_goes_where_the_role_works(engin
             r = await login(s, key)
             assert r.headers["location"] == home
             cookie = r.headers["set-cookie"].lower()
-            assert (
-                cookie.startswith("closeloop_key=")
-                and "httponly" in cookie
-                and "samesite=lax" in cookie
-                and "path=/ui" in cookie
-            )
-        bad = await s.http.post("/ui/login", data={"key": "k-nobody"})
-        assert bad.status_code == 401 and "API 密钥无效" in bad.text
-        intake = await s.http.post("/ui/login", data={"key": "k-intake"})
-        assert intake.status_code == 403 and "受理渠道" in intake.text
+            assert cookie.startswith("closeloop_session=") and "httponly" in cookie and "samesite=lax" in cookie
+            assert "secure" not in cookie  # plain http to the app, no trusted proxy: a laptop
+            assert key not in r.headers["set-cookie"]  # a random session token, not anything the person knows
+        for body in ({"login": "k-supervisor", "password": "wrong-password"}, {"login": "k-nobody", "password": "x"}):
+            bad = await s.http.post("/ui/login", data=body)
+            assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+        intake = await s.http.post("/ui/login", data={"login": "k-intake", "password": TEST_PASSWORD})
+        assert intake.status_code == 401  # an intake key is a machine, not a person
+        forged = await s.http.post(
+            "/ui/login",
+            data={"login": "k-supervisor", "password": TEST_PASSWORD},
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
         # back to the page that sent the visitor to log in, but never off-site
-        r = await s.http.post("/ui/login", data={"key": "k-supervisor", "next": "/ui/stats?start=2026-01-01"})
+        body = {"login": "k-supervisor", "password": TEST_PASSWORD}
+        r = await s.http.post("/ui/login", data={**body, "next": "/ui/stats?start=2026-01-01"})
         assert r.headers["location"] == "/ui/stats?start=2026-01-01"
-        r = await s.http.post("/ui/login", data={"key": "k-supervisor", "next": "//evil.example/ui/"})
+        r = await s.http.post("/ui/login", data={**body, "next": "//evil.example/ui/"})
         assert r.headers["location"] == "/ui/board"
+        token = s.http.cookies.get("closeloop_session")
         out = await s.http.post("/ui/logout")
         assert out.status_code == 303 and out.headers["location"] == "/ui/login"
         assert (await s.http.get("/ui/board")).status_code == 303
+        s.http.cookies.set("closeloop_session", token)  # the old cookie kept by someone: revoked server-side
+        r = await s.http.get("/ui/board")
+        assert r.status_code == 303 and r.headers["location"].startswith("/ui/login")
+
+
+async def test_forms_need_the_session_form_token_and_a_secure_cookie_behind_https(engine, dev_env):
+    async with api_stack(engine, dev_env, cookie_secure=True) as s:
+        code = await registered(s)
+        r = await s.http.post("/ui/login", data={"login": "k-supervisor", "password": TEST_PASSWORD})
+        assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+        s.http.cookies.set("closeloop_session", r.cookies["closeloop_session"])  # as the browser over https would
+        s.csrf = CSRF.search(await page(s, "/ui/board")).group(1)
+        flash = await act(s, code, "urge", note="请加快办理", csrf="forged-token")
+        assert "请求来源无效" in flash["error"]
+        assert [e["kind"] for e in (await workflow(s, code))["timeline"]].count("urged") == 0
+        flash = await act(s, code, "urge", note="请加快办理")
+        assert "error" not in flash, flash
+        entry = (await workflow(s, code))["timeline"][-1]
+        assert entry["kind"] == "urged" and entry["user"] == "k-supervisor"  # the person, by their login
 
 
 async def test_without_a_login_every_page_redirects_to_the_login(engine, dev_env):
@@ -80,7 +112,7 @@ async def test_without_a_login_every_page_redirects_to_the_login(engine, dev_env
             assert r.status_code == 303 and r.headers["location"].startswith("/ui/login"), path
         r = await s.http.get("/ui/board?step=handle")
         assert parse_qs(urlsplit(r.headers["location"]).query)["next"] == ["/ui/board?step=handle"]
-        s.http.cookies.set("closeloop_key", "k-forged", path="/ui")
+        s.http.cookies.set("closeloop_session", "k-supervisor")
         r = await s.http.post("/ui/cases/WD-20260101-000001/actions/sign", data={})
         assert r.status_code == 303 and r.headers["location"].startswith("/ui/login")
 
@@ -112,7 +144,7 @@ async def test_pages_render_in_chinese_with_role_checks(engine, dev_env):
         assert "只能查看本单位的任务" in await page(s, "/ui/inbox?unit=D-CG", 403)
         await login(s, "k-D-CG")
         assert code not in await page(s, "/ui/inbox")
-        assert "只能查看本单位承办的案件" in await page(s, f"/ui/cases/{code}", 403)
+        assert "不在您的办理范围内" in await page(s, f"/ui/cases/{code}", 403)
         await login(s, "k-verifier")
         assert code in await page(s, "/ui/board")
         assert "仅供综治中心" in await page(s, "/ui/stats", 403)
@@ -135,13 +167,18 @@ async def test_case_page_shows_the_timeline_and_masks_per_role(engine, dev_env):
             assert label in html, label
         assert "13900001234" in html and "李四" in html
         assert 'data-action="reassign"' in html and 'data-action="urge"' in html and 'data-action="sign"' not in html
-        await login(s, "k-D-JJ")
+        await login(s, "k-D-JJ")  # the unit holding the case needs the site and the phone to do its job
         html = await page(s, f"/ui/cases/{code}")
-        assert "139****1234" in html and "13900001234" not in html and "李四" not in html and "个人信息已脱敏" in html
+        assert "13900001234" in html and "李四" in html and "个人信息已脱敏" not in html
         assert 'data-action="sign"' in html and 'data-action="return"' in html and 'data-action="reassign"' not in html
         await login(s, "k-verifier")
         html = await page(s, f"/ui/cases/{code}")
-        assert "13900001234" not in html and 'data-action="verify"' not in html  # nothing to verify yet
+        assert "139****1234" in html and "13900001234" not in html and "李四" not in html and "个人信息已脱敏" in html
+        assert 'data-action="verify"' not in html  # nothing to verify yet
+        r = await s.http.get("/audit", params={"case_code": code}, headers=as_("k-supervisor"))
+        seen = [(e["user"], e["via"]) for e in r.json()["items"]]
+        assert ("k-D-JJ", f"/ui/cases/{code}") in seen and ("k-supervisor", f"/ui/cases/{code}") in seen
+        assert all(user != "k-verifier" for user, _ in seen)
 
 
 async def test_a_unit_signs_through_the_form_and_the_case_moves(engine, dev_env):
@@ -163,7 +200,7 @@ async def test_a_rejected_action_comes_back_with_the_validators_message_and_chan
         code = await registered(s)
         await login(s, "k-D-CG")
         wrong_unit = await act(s, code, "sign", back="/ui/inbox")
-        assert wrong_unit["path"] == "/ui/inbox" and "不由本单位(D-CG)主办" in wrong_unit["error"]
+        assert wrong_unit["path"] == "/ui/inbox" and "不在您的办理范围内" in wrong_unit["error"]
         assert wrong_unit["error"] in await page(s, "/ui/inbox?error=" + quote(wrong_unit["error"]))
         assert "该操作需要角色：综治中心调度员" in (await act(s, code, "register", category="JM-002"))["error"]
         await login(s, "k-D-JJ")

@@ -132,6 +132,7 @@ class CaseCore:
                 kind=kind,
                 role=actor.role,
                 unit=unit or actor.unit,
+                user=actor.user if actor.role not in (Role.SYSTEM, Role.CITIZEN) else "",
                 note=note,
                 verdict=verdict,
             )

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from api.actions import ACTIONS_LIST, BY_UPDATE, HumanAction
 from api.auth import Principal
-from api.deps import PrincipalDep, StateDep, roles
+from api.deps import CaseStaffDep, StateDep, in_scope
 from api.queries import ack
 from api.schemas import Ack, AllowedAction
 from api.updates import IdempotencyKey, allowed_updates, apply
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/cases", tags=["actions"])
 
 def _endpoint(action: HumanAction):
     async def act(
-        code: str, body: action.body, s: StateDep, key: IdempotencyKey, p: Principal = roles(*action.roles)
+        code: str, body: action.body, s: StateDep, key: IdempotencyKey, p: Principal = in_scope(*action.roles)
     ) -> Ack:
         arg = await s.db.run(action.prepare, body, p.actor(), s.district, s.db)
         return ack(await apply(s, code, action.update, arg, key))
@@ -44,7 +44,7 @@ for _action in ACTIONS_LIST:
 @router.get(
     "/{code}/actions", response_model=list[AllowedAction], summary="当前可执行的操作（由流程按环节、角色、单位判断）"
 )
-async def allowed(code: str, p: PrincipalDep, s: StateDep):
+async def allowed(code: str, p: CaseStaffDep, s: StateDep):
     names = await allowed_updates(s, code, p.actor())
     return [
         AllowedAction(name=a.name, label=a.label, path=f"/cases/{code}/{a.path}")

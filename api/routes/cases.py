@@ -52,4 +52,4 @@ def list_cases(
 
 @router.get("/{code}", response_model=CaseDetail, summary="案件详情（实时状态与时间线）")
 async def detail(code: str, p: StaffDep, s: StateDep):
-    return await reads.case_detail(s, code, p)
+    return await reads.case_detail(s, code, p, via=f"GET /cases/{code}")

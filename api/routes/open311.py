@@ -95,7 +95,7 @@ async def _fields(request: Request) -> dict[str, str]:
 
 def _keyed(request: Request, key: str | None) -> Request:
     """The request as ``authenticate`` reads it, with the spec's ``api_key`` field as its X-API-Key."""
-    return Request({"type": "http", "headers": [(b"x-api-key", key.encode())]}) if key else request
+    return Request({"type": "http", "method": "POST", "headers": [(b"x-api-key", key.encode())]}) if key else request
 
 
 def _problem(f: dict[str, str], district: District) -> str | None:
@@ -138,7 +138,8 @@ async def create(request: Request, st: StateDep, settings: SettingsDep, district
     except ValueError:  # undecodable bytes, bad JSON, multipart
         return error(400, "请求体须为 application/x-www-form-urlencoded 表单或 JSON 对象")
     try:
-        p = require(authenticate(_keyed(request, f.get("api_key")), st.keys), Role.INTAKE)
+        keyed = _keyed(request, f.get("api_key"))
+        p = require(await st.db.run(authenticate, keyed, st.keys, st.db), Role.INTAKE)
     except ApiError as err:
         return error(403, f"api_key 无效或无权提交：{err.message}")
     if p.channel and p.channel != Channel.MINI_PROGRAM:

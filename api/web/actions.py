@@ -18,13 +18,14 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from api import scope
 from api.actions import ACTIONS, BY_UPDATE
 from api.auth import Principal, require
 from api.deps import AppState, StateDep
 from api.errors import ApiError, from_temporal
 from api.forms import FormField, explain, form_data, form_fields
 from api.updates import KEY_PATTERN, apply, query_allowed
-from api.web.session import ViewerDep, safe_local, same_origin, to_login
+from api.web.session import ViewerDep, form_ok, safe_local, to_login
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,14 +93,15 @@ async def act(code: str, name: str, request: Request, p: ViewerDep, s: StateDep)
         return to_login(request)
     form = await request.form()
     back = safe_local(str(form.get("back") or "")) or f"/ui/cases/{quote(code, safe='')}"
-    if not same_origin(request):
-        return flash(back, error="请求来源无效，请在本系统页面内操作")
+    if not form_ok(request, p, form.get("csrf")):
+        return flash(back, error="请求来源无效或页面已过期，请刷新后在本系统页面内操作")
     action = ACTIONS.get(name)
     if action is None:
         return flash(back, error="未知操作")
     key = str(form.get("idempotency_key") or "")
     try:
         require(p, *action.roles)
+        scope.check(p, s.district, await s.db.run(scope.case_scope, s.db, code))
         if not re.fullmatch(KEY_PATTERN, key):
             raise FormError("页面已过期，请刷新后重试")
         body = action.body.model_validate(form_data(form, action.body))

@@ -16,19 +16,23 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api import reads
+from api.accounts import sign_in, sign_out
+from api.auth import Principal
 from api.deps import DistrictDep, SessionDep, StateDep
 from api.errors import ApiError, from_temporal
+from api.limiter import login_limiter_of
 from api.queries import YEARS
-from api.web import actions, assets
+from api.web import actions, admin, assets
 from api.web.charts import unit_charts
 from api.web.session import (
     BOARD_ROLES,
     CENTER_ROLES,
+    COOKIE,
     ViewerDep,
-    check_key,
     clear_login,
     home_of,
     safe_local,
+    same_origin,
     set_login,
     to_login,
 )
@@ -38,6 +42,7 @@ from domain.vocabulary import Channel, Role, Step, UnitKind
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(assets.router)
 router.include_router(actions.router)
+router.include_router(admin.router)
 PAGE_SIZE = 20
 
 
@@ -77,34 +82,38 @@ def login_page(request: Request, p: ViewerDep, next: str | None = None):
 
 
 @router.post("/login")
-def login(request: Request, s: StateDep, key: str = Form(""), next: str = Form("")):
+def login(request: Request, s: StateDep, login: str = Form(""), password: str = Form(""), next: str = Form("")):
+    def refuse(status: int, message: str):
+        context = dict(status_code=status, title="登录", next=safe_local(next) or "", login_error=message)
+        return render(request, "login.html", None, **context)
+
+    if not same_origin(request):
+        return refuse(403, "请求来源无效，请在本系统的登录页登录")
+    login, limiter = login.strip()[:64], login_limiter_of(request)
+    client = limiter.client_of(request)
     try:
-        principal = check_key(key, s.keys)
-    except (ApiError, UnicodeEncodeError) as err:
-        message = err.message if isinstance(err, ApiError) else "API 密钥无效"
-        return render(
-            request, "login.html", None, status_code=401, title="登录", next=safe_local(next) or "", login_error=message
-        )
-    if principal.role not in (*BOARD_ROLES, Role.UNIT_STAFF):
-        return render(
-            request,
-            "login.html",
-            None,
-            status_code=403,
-            title="登录",
-            next=safe_local(next) or "",
-            login_error="该密钥属于受理渠道，不能登录工作台",
-        )
+        with limiter.attempt(login, client):
+            signed = sign_in(s.db, login, password[:256], s.settings.session_hours) if login else None
+            if signed is None:
+                limiter.failed(login, client)
+    except ApiError as err:  # 429: too many failures for this login or from this address
+        return refuse(err.status, err.message)
+    if signed is None:
+        return refuse(401, "用户名或密码错误，或账号已停用")
+    principal = Principal(role=Role(signed.user.role), user=signed.user.login, unit=signed.user.unit)
     target = safe_local(next) or home_of(principal)
     if target.startswith("/ui/board") and principal.role not in BOARD_ROLES:
         target = home_of(principal)
     response = RedirectResponse(target, status_code=303)
-    set_login(response, request, key.strip())
+    set_login(response, request, s.settings, signed)
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
-def logout():
+@router.post("/logout")
+def logout(request: Request, s: StateDep, p: ViewerDep):
+    """Ends the session in the database, not only in this browser."""
+    if p is not None and same_origin(request):  # a forged logout does no harm; a kept session would
+        sign_out(s.db, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/ui/login", status_code=303)
     clear_login(response)
     return response
@@ -186,7 +195,9 @@ async def case_page(code: str, request: Request, p: ViewerDep, s: StateDep):
         return to_login(request)
     try:
         # The case and what the viewer may do on it: two independent reads, asked together.
-        detail, allowed = await asyncio.gather(reads.case_detail(s, code, p), actions.available(s, code, p))
+        detail, allowed = await asyncio.gather(
+            reads.case_detail(s, code, p, via=f"/ui/cases/{code}"), actions.available(s, code, p)
+        )
     except (ApiError, RPCError, WorkflowQueryFailedError) as err:
         problem = err if isinstance(err, ApiError) else from_temporal(err)
         return denied(request, p, problem.message, status=problem.status)
@@ -225,6 +236,8 @@ def inbox(
 ):
     if p is None:
         return to_login(request)
+    if p.role == Role.VERIFIER:
+        return denied(request, p, "任务收件箱供承办单位和综治中心使用；核查员请在案件看板查看本网格的案件。")
     if p.role == Role.UNIT_STAFF:
         if unit and unit != p.unit:
             return denied(request, p, "只能查看本单位的任务")

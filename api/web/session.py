@@ -1,45 +1,49 @@
-"""登录身份 — the web pages' identity: an API key held in an httponly cookie.
+"""登录身份 — the web pages' identity: a person signed in with their own account.
 
-The key is checked exactly like the JSON API checks its header (``api.auth.authenticate``), so a
-page sees the same principal, role and unit as a script holding the same key would.
+The cookie holds a random session token; the database holds its digest, the person and the
+session's form token (CSRF). Logout, disabling the person or resetting their password ends the
+session at once. Every form post carries the form token and must come from this site.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
-from starlette.requests import Request as RawRequest
 
-from api.auth import Principal, authenticate
+from api.accounts import SignedIn, session_user
+from api.auth import Principal
 from api.deps import StateDep
-from api.errors import ApiError
-from config import ApiKey
+from api.headers import is_https
+from config import Settings
 from domain.vocabulary import CENTER_ROLES, VERIFIER_ROLES, Role  # noqa: F401  (CENTER_ROLES: re-exported for pages.py)
 
-COOKIE = "closeloop_key"
-COOKIE_PATH = "/ui"
+COOKIE = "closeloop_session"
+COOKIE_PATH = "/"  # the API's /docs are behind the same sign-in
 BOARD_ROLES = VERIFIER_ROLES  # the case board: the center and its verifiers
 WEB_ROLES = (*BOARD_ROLES, Role.UNIT_STAFF)
 
 
-def check_key(key: str, keys: dict[str, ApiKey]) -> Principal:
-    """The principal behind ``key``, through the API's own header check (raises ApiError 401)."""
-    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"x-api-key", key.strip().encode())]}
-    return authenticate(RawRequest(scope), keys)
+def viewer_of(request: Request, s) -> Principal | None:
+    """The signed-in person, or None (no cookie, an ended session, a disabled person). Blocking."""
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 128:
+        return None
+    found = session_user(s.db, token)
+    if found is None:
+        return None
+    user, session = found
+    role = Role(user.role)
+    if role not in WEB_ROLES:
+        return None
+    return Principal(role=role, user=user.login, name=user.name, unit=user.unit, csrf=session.csrf)
 
 
 def _viewer(request: Request, s: StateDep) -> Principal | None:
-    key = request.cookies.get(COOKIE)
-    if not key:
-        return None
-    try:
-        principal = check_key(key, s.keys)
-    except (ApiError, UnicodeEncodeError):
-        return None
-    return principal if principal.role in WEB_ROLES else None
+    return viewer_of(request, s)
 
 
 ViewerDep = Annotated[Principal | None, Depends(_viewer)]
@@ -63,15 +67,17 @@ def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse("/ui/login" + (f"?{query}" if query else ""), status_code=303)
 
 
-def set_login(response: RedirectResponse, request: Request, key: str) -> None:
+def set_login(response: RedirectResponse, request: Request, settings: Settings, signed: SignedIn) -> None:
+    https = is_https(request.scope, settings.trusted_proxies)
+    secure = settings.cookie_secure if settings.cookie_secure is not None else https
     response.set_cookie(
         COOKIE,
-        key,
+        signed.token,
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
-        max_age=12 * 3600,
+        secure=secure,
+        max_age=int(settings.session_hours * 3600),
     )
 
 
@@ -81,7 +87,18 @@ def clear_login(response: RedirectResponse) -> None:
 
 def same_origin(request: Request) -> bool:
     """Form posts from another site are refused even where a browser would send the cookie."""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin is None
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def form_ok(request: Request, viewer: Principal, token: str | None) -> bool:
+    """A form post is the viewer's own: from this site and with their session's form token."""
+    return (
+        same_origin(request)
+        and bool(viewer.csrf and token)
+        and hmac.compare_digest(viewer.csrf.encode(), str(token).encode())
+    )

@@ -139,9 +139,12 @@ def render(
     if p is not None:
         if p.role in BOARD_ROLES:
             nav.append(("/ui/board", "案件看板"))
-        nav.append(("/ui/inbox", "任务收件箱"))
+        if p.role != Role.VERIFIER:
+            nav.append(("/ui/inbox", "任务收件箱"))
         if p.role in CENTER_ROLES:
             nav.append(("/ui/stats", "考核统计"))
+        if p.role == Role.ADMIN:
+            nav.append(("/ui/admin/users", "账号管理"))
     helpers = {}
     if district is not None:
         helpers = dict(unit_name=lambda c: unit_name(district, c), category_name=lambda c: category_name(district, c))
@@ -151,6 +154,7 @@ def render(
         ok=request.query_params.get("ok"),
         error=request.query_params.get("error"),
         path=request.url.path,
+        csrf=p.csrf if p is not None else "",
         css_version=(static_asset("style.css") or (b"", "0"))[1],
         **helpers,
         **context,
