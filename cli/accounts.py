@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from rich.table import Table
 from sqlmodel import select
@@ -48,8 +50,17 @@ def _open() -> tuple[Database, District]:
     return db, District.load(district_file, settings.policy_file)
 
 
-def _fail(err: AccountError) -> None:
-    raise click.ClickException(str(err))
+def _change(operation: Callable[[Database, District], object], done: str = "") -> object:
+    """Run one account operation on the database, then say ``done``; an AccountError becomes the
+    command's error message."""
+    db, district = _open()
+    try:
+        result = operation(db, district)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from None
+    if done:
+        cli.console.print(done)
+    return result
 
 
 @cli.main.group()
@@ -64,12 +75,8 @@ def users() -> None:
 @click.option("--unit", help="承办单位编码（unit_staff）或核查网格/镇街编码（verifier）")
 @password_option
 def add_user(login: str, name: str, role: str, unit: str | None, password: str) -> None:
-    db, district = _open()
-    try:
-        create_user(db, district, login, name, Role(role), unit, password)
-    except AccountError as err:
-        _fail(err)
-    cli.console.print(f"已开设账号 {login}（{ROLE_LABELS[Role(role)]}{'，' + unit if unit else ''}）")
+    done = f"已开设账号 {login}（{ROLE_LABELS[Role(role)]}{'，' + unit if unit else ''}）"
+    _change(lambda db, district: create_user(db, district, login, name, Role(role), unit, password), done)
 
 
 @users.command("list")
@@ -86,23 +93,13 @@ def list_accounts() -> None:
 @click.argument("login")
 def disable(login: str) -> None:
     """停用账号：其所有登录会话立即失效。"""
-    db, _ = _open()
-    try:
-        set_active(db, login, False)
-    except AccountError as err:
-        _fail(err)
-    cli.console.print(f"已停用 {login}")
+    _change(lambda db, _: set_active(db, login, False), f"已停用 {login}")
 
 
 @users.command("enable")
 @click.argument("login")
 def enable(login: str) -> None:
-    db, _ = _open()
-    try:
-        set_active(db, login, True)
-    except AccountError as err:
-        _fail(err)
-    cli.console.print(f"已启用 {login}")
+    _change(lambda db, _: set_active(db, login, True), f"已启用 {login}")
 
 
 @users.command("reset")
@@ -110,12 +107,7 @@ def enable(login: str) -> None:
 @password_option
 def reset(login: str, password: str) -> None:
     """重置密码：其所有登录会话立即失效。"""
-    db, _ = _open()
-    try:
-        reset_password(db, login, password)
-    except AccountError as err:
-        _fail(err)
-    cli.console.print(f"已重置 {login} 的密码")
+    _change(lambda db, _: reset_password(db, login, password), f"已重置 {login} 的密码")
 
 
 @cli.main.group()
@@ -130,11 +122,8 @@ def keys() -> None:
 @click.option("--channel", type=click.Choice([c.value for c in Channel]), help="受理渠道（intake）")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write"]), help="可重复；不填即读写")
 def add_key(name: str, role: str, unit: str | None, channel: str | None, scopes: tuple[str, ...]) -> None:
-    db, district = _open()
-    try:
-        key = create_api_key(db, district, name, Role(role), unit, Channel(channel) if channel else None, list(scopes))
-    except AccountError as err:
-        _fail(err)
+    chosen = Channel(channel) if channel else None
+    key = _change(lambda db, district: create_api_key(db, district, name, Role(role), unit, chosen, list(scopes)))
     cli.console.print(f"密钥（只显示这一次，请妥善保存）：\n{key}", soft_wrap=True)
 
 
