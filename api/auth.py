@@ -61,11 +61,11 @@ def _from_settings(key: str, keys: dict[str, ApiKey]) -> ApiKey | None:
     return None
 
 
-_cache: dict[tuple[int, str], tuple[float, ApiKey | None]] = {}
+_cache: dict[tuple[str, str], tuple[float, ApiKey | None]] = {}
 
 
 def _from_database(key: str, db: Database) -> ApiKey | None:
-    slot, now = (id(db), digest(key)), time.monotonic()
+    slot, now = (db.url, digest(key)), time.monotonic()
     cached = _cache.get(slot)
     if cached and now - cached[0] < KEY_CACHE_SECONDS:
         return cached[1]

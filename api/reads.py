@@ -114,9 +114,9 @@ def unmask_reason(viewer: Principal, pii_roles, case: scope.CaseScope) -> str | 
 async def case_detail(s: AppState, code: str, viewer: Principal, via: str) -> CaseDetail:
     """案件详情 — the projected row, the report (masked unless the viewer needs it) and the live state.
     Out of the viewer's scope: 403 before Temporal is asked anything."""
-    case = await s.db.run(scope.case_scope, s.db, code)
+    report, row = await s.db.run(load_case, s.db, code)  # one read for the scope, the mask and the summary
+    case = scope.of(code, report.grid, row)
     scope.check(viewer, s.district, case)
-    report, row = await s.db.run(load_case, s.db, code)
     why = unmask_reason(viewer, s.settings.pii_roles, case)
     if why:
         await s.db.run(audit.record, s.db, viewer, code, why, via)

@@ -47,10 +47,14 @@ def case_scope(db: Database, code: str) -> CaseScope:
         row = session.get(CaseRow, code)
     if report is None:
         raise not_found(f"案件 {code} ")
+    return of(code, report, row)
+
+
+def of(code: str, grid: str, row: CaseRow | None) -> CaseScope:
+    """The scope facts of a report's grid and its projected row, already read."""
     if row is None:  # stored, not projected yet: no unit holds it
-        return CaseScope(code, report, None, (), True)
-    is_open = Step(row.step) in OPEN_STEPS
-    return CaseScope(code, row.grid, row.lead_unit, tuple(row.co_units or ()), is_open)
+        return CaseScope(code, grid, None, (), True)
+    return CaseScope(code, row.grid, row.lead_unit, tuple(row.co_units or ()), Step(row.step) in OPEN_STEPS)
 
 
 def area_grids(district: District, area: str) -> list[str]:

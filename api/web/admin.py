@@ -56,6 +56,15 @@ async def _admin_form(request: Request, p) -> dict | RedirectResponse:
     return {k: str(v)[:256] for k, v in form.items()}
 
 
+async def _change(s, done: str, work, *args) -> RedirectResponse:
+    """Run one account change in the database pool; back to the list with ``done`` or the reason."""
+    try:
+        await s.db.run(work, *args)
+    except AccountError as err:
+        return _back(error=str(err))
+    return _back(ok=done)
+
+
 @router.post("/users")
 async def add_user(request: Request, p: ViewerDep, s: StateDep):
     form = await _admin_form(request, p)
@@ -82,11 +91,7 @@ async def toggle(login: str, request: Request, p: ViewerDep, s: StateDep):
     active = form.get("active") == "true"
     if login == p.user and not active:
         return _back(error="不能停用自己的账号")
-    try:
-        await s.db.run(set_active, s.db, login, active)
-    except AccountError as err:
-        return _back(error=str(err))
-    return _back(ok=f"已{'启用' if active else '停用'} {login}")
+    return await _change(s, f"已{'启用' if active else '停用'} {login}", set_active, s.db, login, active)
 
 
 @router.post("/users/{login}/password")
@@ -94,8 +99,5 @@ async def new_password(login: str, request: Request, p: ViewerDep, s: StateDep):
     form = await _admin_form(request, p)
     if isinstance(form, RedirectResponse):
         return form
-    try:
-        await s.db.run(reset_password, s.db, login, form.get("password", ""))
-    except AccountError as err:
-        return _back(error=str(err))
-    return _back(ok=f"已重置 {login} 的密码，其登录会话已全部失效")
+    done = f"已重置 {login} 的密码，其登录会话已全部失效"
+    return await _change(s, done, reset_password, s.db, login, form.get("password", ""))
