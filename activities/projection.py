@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 from temporalio import activity
 
+from domain.accounting import ACCOUNTING_KINDS, standing_verdict
 from domain.commands import Notice, ProjectionInput
 from domain.messages import CaseView
-from domain.vocabulary import Awaiting, EventKind
+from domain.vocabulary import LOCAL_TZ, Awaiting, EventKind
+from store.accounting import recount
 from store.db import Database
 from store.tables import CaseRow, EvaluationRow, OutboxRow, TaskRow, TimelineRow
 
@@ -81,6 +83,9 @@ def case_row(v: CaseView) -> dict:
         closed_at=v.closed_at,
         close_reason=v.close_reason,
         last_seq=v.seq,
+        final_verdict=standing_verdict([v.verdict, *v.visits]),
+        reported_day=v.reported_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d"),
+        handling_seconds=(v.completed_at - v.accepted_at).total_seconds() if v.completed_at and v.accepted_at else None,
     )
 
 
@@ -103,9 +108,12 @@ class ProjectionActivities:
                 )
             )
             current = session.execute(select(CaseRow.last_seq).where(CaseRow.case_code == view.case_code)).scalar_one()
-            if current == view.seq:  # tasks describe this state; an older attempt must not rewrite them
+            latest = current == view.seq  # tasks describe this state; an older attempt must not rewrite them
+            if latest:
                 _write_tasks(session, insert, view)
             _write_timeline(session, insert, view)
+            if latest and any(e.kind in ACCOUNTING_KINDS for e in view.timeline):
+                recount(session, insert, view.case_code)  # 考核: who is charged, from the whole timeline
             write_notices(session, insert, inp.notices)
         activity.logger.debug("projected %s up to seq %s", view.case_code, view.seq)
         return view.seq

@@ -16,8 +16,10 @@ from api.deps import AppState, StateDep
 from api.headers import SecurityHeaders
 from api.intake import relay
 from api.limiter import CitizenLimiter
-from api.routes import actions, audit, cases, citizen, codec, docs, intake, open311, stats, tasks
+from api.routes import actions, audit, cases, citizen, codec, docs, intake, open311, stats, tasks, unreported
 from api.web import pages
+from api.web import stats as stats_page
+from api.web import unreported as unreported_page
 from config import Settings, get_settings
 from domain.district import District
 from security.codec import data_converter
@@ -77,7 +79,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(codec.CodecHttp, origins=settings.codec_cors_origins)
     app.add_middleware(SecurityHeaders, trusted_proxies=settings.trusted_proxies)  # outermost: every response
     app.state.citizen_limiter = CitizenLimiter(settings)  # failed last-four lookups, this app's own memory
-    for module in (docs, audit, intake, open311, tasks, cases, actions, citizen, stats, codec, pages):
+    for module in (
+        docs,
+        audit,
+        intake,
+        open311,
+        tasks,
+        cases,
+        actions,
+        citizen,
+        stats,
+        unreported,
+        codec,
+        stats_page,
+        pages,
+        unreported_page,
+    ):
         app.include_router(module.router)
 
     @app.get("/health", summary="健康检查（数据库与流程服务）", tags=["stats"])

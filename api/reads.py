@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from api import audit, masking, scope, statistics
+from api import audit, masking, scope
 from api.auth import Principal
 from api.deps import AppState
 from api.errors import ApiError
@@ -31,8 +30,6 @@ from store.tables import CaseRow, Report, TaskRow
 ACTIVE_TASKS = (TaskStatus.OPEN.value, TaskStatus.SIGNED.value)
 TaskFilter = TaskStatus | Literal["active", "all"]
 Lamp = Literal["green", "yellow", "red"]
-Grouping = Literal["unit", "area", "period"]
-Period = Literal["day", "week", "month"]
 
 
 @dataclass(frozen=True)
@@ -186,71 +183,3 @@ def unit_tasks(
         for t, c, d, name in rows
     ]
     return Page(items=items, total=total, page=page, size=size)
-
-
-_D = statistics.DEFINITIONS
-
-
-class StatsRow(BaseModel):
-    key: str | None = Field(description="单位/镇街编码，或期间（YYYY-MM-DD / YYYY-Www / YYYY-MM）；未派遣为空")
-    label: str
-    received: int = Field(description=_D["received"])
-    accepted: int = Field(description=_D["accepted"])
-    closed: int = Field(description=_D["closed"])
-    closed_on_time: int = Field(description=_D["closed_on_time"])
-    on_time_rate: float | None = Field(description=_D["on_time_rate"])
-    due: int = Field(description=_D["due"])
-    closure_rate: float | None = Field(description=_D["closure_rate"])
-    overdue: int = Field(description=_D["overdue"])
-    returned: int = Field(description=_D["returned"])
-    reworked: int = Field(description=_D["reworked"])
-    extended: int = Field(description=_D["extended"])
-    evaluated: int = Field(description=_D["evaluated"])
-    satisfied: int = Field(description=_D["satisfied"])
-    satisfaction_rate: float | None = Field(description=_D["satisfaction_rate"])
-    avg_handling_hours: float | None = Field(description=_D["avg_handling_hours"])
-    stars: int | None = Field(description=_D["stars"])
-
-
-class StatsResponse(BaseModel):
-    by: Literal["unit", "area", "period"]
-    period: Literal["day", "week", "month"] | None = Field(description="by=period 时的期间粒度")
-    reported_from: datetime | None
-    reported_to: datetime | None
-    generated_at: datetime = Field(description="统计时点（应办结、超期按此时点判断）")
-    definitions: dict[str, str] = Field(description="各指标口径（中文，含公式）")
-    rows: list[StatsRow]
-    total: StatsRow
-
-
-def stats_report(
-    session: Session,
-    district: District,
-    by: Grouping,
-    period: Period,
-    reported_from: datetime | None,
-    reported_to: datetime | None,
-) -> StatsResponse:
-    """Figures per group and in total over the cases reported in [reported_from, reported_to)."""
-    reported_from, reported_to = aware(reported_from), aware(reported_to)
-    if reported_from and reported_to and reported_from >= reported_to:
-        raise ApiError(422, "InvalidInput", "统计区间无效：reported_from 须早于 reported_to")
-    # District scale (~10^5 cases a year): select the columns in the window and count in Python.
-    # A city-scale deployment moves this into SQL aggregates (GROUP BY lead_unit / town / date_trunc).
-    stmt = select(*[getattr(CaseRow, f) for f in statistics.RECORD_FIELDS])
-    if reported_from:
-        stmt = stmt.where(CaseRow.reported_at >= reported_from)
-    if reported_to:
-        stmt = stmt.where(CaseRow.reported_at < reported_to)
-    records = [statistics.CaseRecord(**row._asdict()) for row in session.exec(stmt).all()]
-    report = statistics.compute(records, by, district, datetime.now(UTC), period)
-    return StatsResponse(
-        by=report.by,
-        period=period if by == "period" else None,
-        reported_from=reported_from,
-        reported_to=reported_to,
-        generated_at=report.generated_at,
-        definitions=report.definitions,
-        rows=[StatsRow(**f.as_dict()) for f in report.rows],
-        total=StatsRow(**report.total.as_dict()),
-    )

@@ -81,4 +81,4 @@ def dev_payload_keys() -> Path:
 
 
 # The commands register themselves on ``main`` when imported.
-from cli import accounts, actions, districts, reads, simulation, stack  # noqa: E402,F401
+from cli import accounts, actions, districts, policy, reads, simulation, stack, stats  # noqa: E402,F401

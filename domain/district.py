@@ -39,6 +39,9 @@ class Category(BaseModel):
     unit_kind: UnitKind = Field(description="which ring handles it by default")
     unit: str | None = Field(None, description="the department/committee, when unit_kind names one")
     co_units: list[str] = Field(default_factory=list, description="会办 units joined by default")
+    patrol_findable: bool = Field(
+        False, description="巡查应发现: a grid member should find it on patrol (应报未报 check, api/unreported.py)"
+    )
 
 
 class RoutingRule(BaseModel):
@@ -72,6 +75,9 @@ class District(BaseModel):
     categories: list[Category]
     routing: list[RoutingRule] = Field(default_factory=list)
     policy: SlaPolicy = DEFAULT_POLICY
+    unreported_lookback_days: int = Field(
+        7, ge=1, le=90, description="应报未报回溯天数 N: a grid report this many days before a citizen's covers it"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> District:

@@ -7,8 +7,8 @@ the demo policy (minutes instead of working days) some units finish after the de
 Each case's script comes from ``random.Random(f"{seed}:{index}")`` (``simulator.plans``), so a seed
 gives the same reports and decisions whatever the timing. The simulator keeps its own book of what
 it did and counts every metric the way ``api/statistics.py`` DEFINITIONS word it
-(``simulator.books``); at the end it fetches ``GET /stats?by=unit`` for the simulation window and
-compares, unit by unit (``simulator.driver``); ``simulator.report`` prints the result.
+(``simulator.books``); at the end it fetches ``GET /stats?by=category`` for the simulation window and
+compares, category by category (``simulator.driver``); ``simulator.report`` prints the result.
 
 Modules: ``keys`` (API keys), ``scenes`` (what people report, where), ``plans`` (each case's script,
 ``make_plan``), ``books`` (book-keeping, counting and the comparison with /stats), ``client`` (HTTP

@@ -1,6 +1,8 @@
 """The simulator's book: what it did to each case, counted the way ``api/statistics.py`` words every metric.
 
-At the end of a run the book is grouped by lead unit and set next to ``GET /stats?by=unit``.
+At the end of a run the book is grouped by category and set next to ``GET /stats?by=category``: the
+case-based figures, each case counted once. (Per-unit charging, assignment by assignment, is checked
+by hand in ``tests/test_accounting.py``; the simulator does not see escalations happen.)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from domain.vocabulary import OPEN_STEPS
 from simulator.plans import CaseScript
 
-UNDISPATCHED = "未派遣"
+UNCATEGORIZED = "未分类"
 TOTAL = "合计"
 
 
@@ -26,15 +28,17 @@ class Book:
     code: str
     token: str = ""  # the citizen's evaluation token, from the intake answer
     lead: str | None = None  # the unit it last acted for as 主办
+    category: str | None = None  # as registered
     accepted: bool = False
     completed: bool = False  # verification passed (and not reopened since)
-    on_time: bool | None = None
+    on_time: bool | None = None  # the unit's latest 办结 came at or before its deadline
+    overdue_once: bool = False  # a unit ran over at some point: it stays 超期 whatever happens next
     deadline: datetime | None = None
     step: str = "create"
     returns: int = 0
-    reworks: int = 0
+    reworks: int = 0  # 核查返工 and 重办
     extensions: int = 0
-    verdict: str | None = None  # the latest evaluation it gave
+    verdict: str | None = None  # the standing verdict: the latest evaluation or return-visit answer
 
 
 @dataclass
@@ -103,13 +107,12 @@ def count(books: list[Book], now: datetime) -> dict[str, Any]:
         figures["extended"] += book.extensions
         if book.completed:
             figures["closed"] += 1
-            figures["closed_on_time"] += bool(book.on_time)
-        if book.accepted and book.deadline is not None:
-            # The book's own reading of 超期 (late when completed, or still with a unit past its deadline),
+            figures["closed_on_time"] += bool(book.on_time) and not book.overdue_once
+        if book.accepted:
+            # The book's own reading of 超期 (a unit ran over once, or still holds it past its deadline),
             # not the API's function: the comparison with /stats is only a check if the two are apart.
-            late_done = book.completed and not book.on_time
-            late_open = not book.completed and book.step in OPEN_STEPS and book.deadline < now
-            figures["overdue"] += late_done or late_open
+            late_open = book.deadline is not None and book.step in OPEN_STEPS and book.deadline < now
+            figures["overdue"] += book.overdue_once or (not book.completed and late_open)
         if book.verdict in ("satisfied", "basically_satisfied", "dissatisfied"):
             figures["evaluated"] += 1
             satisfied += book.verdict != "dissatisfied"
@@ -127,7 +130,7 @@ def api_figures(row: dict) -> dict[str, Any]:
 
 @dataclass
 class Line:
-    """One group (a lead unit, 未派遣, or 合计) with the simulator's and the API's figures."""
+    """One group (a category, 未分类, or 合计) with the simulator's and the API's figures."""
 
     key: str | None
     label: str
@@ -150,7 +153,7 @@ class Summary:
     seconds: float
     policy_version: str | None
     demo: bool | None
-    lines: list[Line]  # per lead unit, then 合计 last
+    lines: list[Line]  # per category, then 合计 last
     agree: bool
     actions: Counter
     rejections: Counter  # (status, code) → count: business rejections the API answered
@@ -163,12 +166,12 @@ class Summary:
 
 
 def compare(books: list[Book], stats: dict, now: datetime) -> list[Line]:
-    """The book grouped by lead unit (未派遣 for a case never accepted) next to ``GET /stats?by=unit``'s
-    rows: the API's units in its order, then groups only the book has, then 合计."""
+    """The book grouped by category (未分类 for a case never accepted) next to ``GET /stats?by=category``'s
+    rows: the API's categories in its order, then groups only the book has, then 合计."""
     api_rows = {row["key"]: row for row in stats["rows"]}
     groups: dict[str | None, list[Book]] = {}
     for book in books:
-        groups.setdefault(book.lead if book.accepted else None, []).append(book)
+        groups.setdefault(book.category if book.accepted else None, []).append(book)
     order = [row["key"] for row in stats["rows"]] + sorted((key for key in groups if key not in api_rows), key=str)
     empty = dict.fromkeys(METRICS, 0) | {"satisfaction_rate": None}
     lines = []
@@ -177,7 +180,7 @@ def compare(books: list[Book], stats: dict, now: datetime) -> list[Line]:
         lines.append(
             Line(
                 key,
-                row["label"] if row else (key or UNDISPATCHED),
+                row["label"] if row else (key or UNCATEGORIZED),
                 count(groups.get(key, []), now),
                 api_figures(row) if row else dict(empty),
             )

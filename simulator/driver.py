@@ -2,7 +2,7 @@
 
 ``simulate`` starts the cases in order (a case starts once the previous one has its slot, so reports
 arrive in order), at most ``concurrency`` in active play; a case waiting for a deadline or a return
-visit gives its slot to the next one. At the end the book is compared with ``GET /stats?by=unit``.
+visit gives its slot to the next one. At the end the book is compared with ``GET /stats?by=category``.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ async def simulate(
 
 async def _compare(driver: Driver, cases: int, seed: int, started: datetime, seconds: float) -> Summary:
     response = await driver.call(
-        "GET", "/stats", driver.keys.supervisor, params={"by": "unit", "reported_from": started.isoformat()}
+        "GET", "/stats", driver.keys.supervisor, params={"by": "category", "reported_from": started.isoformat()}
     )
     if response.status_code != 200:
         raise RuntimeError(f"GET /stats: HTTP {response.status_code} {response.text[:200]}")

@@ -1,4 +1,4 @@
-"""The simulation's result on the console: its own figures per lead unit, then each next to the API's."""
+"""The simulation's result on the console: its own figures per category, then each next to the API's."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _own_figures(summary: Summary) -> Table:
         title=f"模拟结果（{summary.cases} 件，种子 {summary.seed}，用时 {summary.seconds:.0f} 秒，"
         f"时限规则 {summary.policy_version or '—'}）"
     )
-    table.add_column("主办单位")
+    table.add_column("事项类别")
     for metric in SHOWN:
         table.add_column(LABELS[metric], justify="right")
     for line in summary.lines:
@@ -34,8 +34,8 @@ def _own_figures(summary: Summary) -> Table:
 
 
 def _comparison(summary: Summary) -> Table:
-    table = Table(title="与考核统计 GET /stats?by=unit 对照（模拟器 / 接口）")
-    table.add_column("主办单位")
+    table = Table(title="与考核统计 GET /stats?by=category 对照（模拟器 / 接口）")
+    table.add_column("事项类别")
     for metric in METRICS:
         table.add_column(LABELS[metric], justify="right")
     for line in summary.lines:
@@ -48,7 +48,7 @@ def _comparison(summary: Summary) -> Table:
 
 
 def render(summary: Summary, console: Console) -> None:
-    """The simulator's own figures per lead unit, then each figure next to the API's."""
+    """The simulator's own figures per category, then each figure next to the API's."""
     console.print(_own_figures(summary))
     console.print(_comparison(summary))
     did = ", ".join(f"{what} {times}" for what, times in sorted(summary.actions.items()))

@@ -88,7 +88,7 @@ class CloseLoop(ApiClient):
                 **({"level": script.level} if script.level else {}),
             }
             if await self.send("register", case.code, supervisor, body):
-                case.book.accepted = True
+                case.book.accepted, case.book.category = True, script.scene.category
                 self.open[case.code] = script
 
     # --- 派遣 and 签收 ---------------------------------------------------------------------------
@@ -176,8 +176,12 @@ class CloseLoop(ApiClient):
             "result": results[case.script.index % len(results)],
             "photos": [f"https://img.wendeng.example/done/{case.code}.jpg"],
         }
+        before = utc_now()
         if await self.send("complete", case.code, unit_key, body):
-            case.book.lead = lead
+            book = case.book
+            book.lead = lead
+            book.on_time = await self.on_time(case.code, book.deadline, before, utc_now(), case.late_seen)
+            book.overdue_once = book.overdue_once or not book.on_time
 
     # --- 核查 ----------------------------------------------------------------------------------
 
@@ -195,7 +199,6 @@ class CloseLoop(ApiClient):
             ):
                 case.book.reworks += 1
             return
-        before = utc_now()
         if await self.send(
             "verify",
             case.code,
@@ -203,12 +206,11 @@ class CloseLoop(ApiClient):
             {"passed": True, "note": "现场核实已整改到位"},
         ):
             case.book.completed = True
-            case.book.on_time = await self.on_time(case.code, case.book.deadline, before, utc_now(), case.late_seen)
 
     async def on_time(
         self, code: str, deadline: datetime | None, sent: datetime, answered: datetime, late: bool
     ) -> bool:
-        """按期: the verification landed at or before the deadline the case showed when it was sent."""
+        """按期: the unit's 办结 landed at or before the deadline the case showed when it was sent."""
         if deadline is None:
             return True
         if late or sent > deadline:
@@ -216,7 +218,8 @@ class CloseLoop(ApiClient):
         if answered <= deadline:
             return True
         workflow = (await self.detail(code))["workflow"]  # within one request of the deadline: the system's instant
-        return instant(workflow["completed_at"]) <= instant(workflow["clock"]["deadline"])
+        done = [entry["at"] for entry in workflow["timeline"] if entry["kind"] == "completed"]
+        return instant(done[-1]) <= instant(workflow["clock"]["deadline"])
 
     # --- 评价 and 回访 ---------------------------------------------------------------------------
 
@@ -233,7 +236,8 @@ class CloseLoop(ApiClient):
         elif awaiting == "visit":
             verdict = "satisfied" if case.book.verdict != "dissatisfied" else "basically_satisfied"
             body = {"token": case.book.token, "verdict": verdict}
-            await self.act("visit", f"/citizen/cases/{case.code}/visit", None, body)
+            if await self.act("visit", f"/citizen/cases/{case.code}/visit", None, body):
+                case.book.verdict = verdict  # a later 回访 answer stands over the evaluation
         else:
             raise Abort(f"{case.code}: unexpected state evaluate/{awaiting}")
         return False
@@ -256,6 +260,7 @@ class CloseLoop(ApiClient):
         if case.script.reopen and case.rounds == 1:
             if await self.send("reopen", case.code, self.keys.supervisor, {"note": "群众不满意，责成重新办理"}):
                 case.book.completed, case.book.on_time, case.late_seen = False, None, False
+                case.book.reworks += 1  # 重办 counts as 返工
         else:
             reason = "已向群众解释政策依据，诉求合理部分已解决，予以结案"
             await self.send("close", case.code, self.keys.supervisor, {"reason": reason})

@@ -167,8 +167,8 @@ def create_schema(engine: Engine) -> None:
 
 
 def _add_missing_columns(conn) -> None:
-    """Columns added since a table was created (nullable or with a default), so an existing database
-    keeps working; anything beyond adding a column needs a real migration."""
+    """Columns and indexes added since a table was created (columns nullable or with a default), so an
+    existing database keeps working; anything beyond that needs a real migration."""
     existing = inspect(conn)
     for table in SQLModel.metadata.sorted_tables:
         have = {c["name"] for c in existing.get_columns(table.name)}
@@ -176,3 +176,5 @@ def _add_missing_columns(conn) -> None:
             if column.name not in have and (column.nullable or column.server_default is not None):
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+        for index in table.indexes:  # indexes declared since (create_all skips existing tables)
+            index.create(conn, checkfirst=True)

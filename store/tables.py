@@ -85,12 +85,17 @@ class CaseRow(SQLModel, table=True):
     reopens: int = 0
     verdict: str | None = None
     primary_case: str | None = None
-    reported_at: datetime | None = ts()
+    reported_at: datetime | None = ts(index=True)
     accepted_at: datetime | None = ts()
     completed_at: datetime | None = ts()
     closed_at: datetime | None = ts()
     close_reason: str | None = None
     last_seq: int = 0
+    # 考核 columns, kept here so GROUP BY needs no join (see domain/accounting.py for the 口径):
+    overdue_at: datetime | None = ts()  # first time any unit ran over; survives 提级 and a fresh clock
+    final_verdict: str | None = None  # the standing verdict: a later 回访 answer overrides the 评价
+    reported_day: str | None = Field(default=None, index=True)  # Beijing-time YYYY-MM-DD, for periods
+    handling_seconds: float | None = None  # 立案 → 办结 (verified), for average handling time
 
 
 class TimelineRow(SQLModel, table=True):
@@ -121,6 +126,35 @@ class TaskRow(SQLModel, table=True):
     lead: bool
     status: str = Field(index=True)
     deadline: datetime | None = ts()
+
+
+class AssignmentRow(SQLModel, table=True):
+    """承办记录 — one unit's share of one assignment and what it is charged with (考核 by unit).
+
+    Written by the projection from the whole timeline (``domain/accounting.py``), so a unit that
+    returned a case or let it escalate keeps its 退单 / 超期 / 提级."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("case_code", "assignment", "unit"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_code: str = Field(index=True)
+    assignment: int
+    unit: str = Field(index=True)
+    lead: bool
+    started_at: datetime | None = ts(nullable=False)
+    deadline: datetime | None = ts()
+    ended_at: datetime | None = ts()
+    outcome: str | None = Field(default=None, index=True)  # domain.accounting.Outcome; null while held
+    completed_at: datetime | None = ts()
+    closed: bool = False
+    overdue_at: datetime | None = ts()
+    worst_lamp: str = "green"
+    extensions: int = 0
+    reworks: int = 0
+    urges: int = 0
+    supervised: bool = False
+    verdict: str | None = None
+    handling_seconds: float | None = None
 
 
 class EvaluationRow(SQLModel, table=True):

@@ -6,6 +6,7 @@ import re
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
 
+from api.statistics import DEFINITIONS
 from tests.api_support import TEST_PASSWORD, api_stack, as_
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -133,6 +134,13 @@ async def test_pages_render_in_chinese_with_role_checks(engine, dev_env):
         stats = await page(s, "/ui/stats")
         assert "<title>考核统计" in stats and "按期办结率" in stats and 'src="/ui/static/plotly.min.js' in stats
         assert "chart-on-time" in stats and "chart-satisfaction" in stats and "chart-overdue" in stats
+        assert "chart-trend" in stats and "单位排名" in stats and "指标口径" in stats and "应报未报" in stats
+        assert DEFINITIONS["overdue"] in stats  # the 口径 is on the page, not only in the API
+        by_channel = await page(s, "/ui/stats?by=channel&period=quarter")
+        assert "12345热线" in by_channel and "<th>受理</th>" in by_channel and "单位排名" not in by_channel
+        download = await s.http.get("/ui/stats/export.xlsx")
+        assert download.status_code == 200 and download.content[:2] == b"PK"  # a zip: the .xlsx workbook
+        assert (await s.http.get("/ui/stats/export.csv?by=area")).text.startswith("\ufeff编码,镇街")
         assert "开始日期须不晚于结束日期" in await page(s, "/ui/stats?start=2026-02-01&end=2026-01-01")
         assert "<title>案件 " + code in await page(s, f"/ui/cases/{code}")
 

@@ -8,7 +8,7 @@ restrictions, the same masking of personal data.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -23,10 +23,8 @@ from api.errors import ApiError, from_temporal
 from api.limiter import login_limiter_of
 from api.queries import YEARS
 from api.web import actions, admin, assets
-from api.web.charts import unit_charts
 from api.web.session import (
     BOARD_ROLES,
-    CENTER_ROLES,
     COOKIE,
     ViewerDep,
     clear_login,
@@ -263,48 +261,4 @@ def inbox(
         pages=pages,
         units=district.units if p.role != Role.UNIT_STAFF else [],
         here=here,
-    )
-
-
-# --- 考核统计 ------------------------------------------------------------------------------
-
-
-@router.get("/stats")
-def stats_page(
-    request: Request,
-    p: ViewerDep,
-    session: SessionDep,
-    district: DistrictDep,
-    start: str | None = None,
-    end: str | None = None,
-    by: str | None = None,
-):
-    if p is None:
-        return to_login(request)
-    if p.role not in CENTER_ROLES:
-        return denied(request, p, "考核统计仅供综治中心使用")
-    group = _pick(by, ("unit", "area")) or "unit"
-    first, last = _day(start), _day(end)
-    problem, report = None, None
-    if (start and first is None) or (end and last is None):
-        problem = f"日期格式应为 年-月-日（{YEARS.start}–{YEARS.stop - 1} 年）"
-    if first and last and first > last:
-        problem = "统计区间无效：开始日期须不晚于结束日期"
-    else:
-        upto = last + timedelta(days=1) if last else None
-        report = reads.stats_report(session, district, group, "month", first, upto)
-    charts = unit_charts(report.rows, group) if report else []
-    return render(
-        request,
-        "stats.html",
-        p,
-        district,
-        title="考核统计",
-        report=report,
-        charts=charts,
-        problem=problem,
-        by=group,
-        start=start or "",
-        end=end or "",
-        plotly_version=assets.plotly_version(),
     )
