@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api import stats_report
 from api.deps import DistrictDep, SessionDep
@@ -42,30 +43,42 @@ def _trend_period(first: datetime | None, upto: datetime | None, chosen: str | N
     return "month"
 
 
-@router.get("/stats")
-def stats_page(
-    request: Request,
-    p: ViewerDep,
-    session: SessionDep,
-    district: DistrictDep,
-    start: str | None = None,
-    end: str | None = None,
-    by: str | None = None,
-    period: str | None = None,
-):
+class StatsQuery:
+    """The page's query: Beijing days 起/止 (止 included), the grouping and the trend's period."""
+
+    def __init__(
+        self, start: str | None = None, end: str | None = None, by: str | None = None, period: str | None = None
+    ):
+        self.start, self.end, self.period = start or "", end or "", period if period in PERIODS else ""
+        self.group = by if by in GROUPINGS else "unit"
+        self.first, last = _day(start), _day(end)
+        self.upto = last + timedelta(days=1) if last else None
+        self.problem = None
+        if (start and self.first is None) or (end and last is None):
+            self.problem = DATE_PROBLEM
+        elif self.first and last and self.first > last:
+            self.problem = "统计区间无效：开始日期须不晚于结束日期"
+
+
+QueryDep = Annotated[StatsQuery, Depends()]
+
+
+def _refused(request: Request, p) -> Response | None:
     if p is None:
         return to_login(request)
     if p.role not in CENTER_ROLES:
         return denied(request, p, "考核统计仅供综治中心使用")
-    group = by if by in GROUPINGS else "unit"
-    first, last = _day(start), _day(end)
-    problem = report = trend = None
-    if (start and first is None) or (end and last is None):
-        problem = DATE_PROBLEM
-    elif first and last and first > last:
-        problem = "统计区间无效：开始日期须不晚于结束日期"
-    else:
-        upto = last + timedelta(days=1) if last else None
+    return None
+
+
+@router.get("/stats")
+def stats_page(request: Request, p: ViewerDep, session: SessionDep, district: DistrictDep, q: QueryDep):
+    if refused := _refused(request, p):
+        return refused
+    group, first, upto, problem, period = q.group, q.first, q.upto, q.problem, q.period
+    start, end = q.start, q.end
+    report = trend = None
+    if problem is None:
         now = datetime.now(UTC)
         granularity = _trend_period(first, upto, period)
         report = stats_report.stats_report(session, district, group, granularity, first, upto, now)
@@ -88,11 +101,11 @@ def stats_page(
         trend=trend_chart(trend.rows, PERIODS[trend.period or "month"]) if trend else "",
         problem=problem,
         by=group,
-        period=period if period in PERIODS else "",
+        period=period,
         groupings=GROUPINGS,
         periods=PERIODS,
-        start=start or "",
-        end=end or "",
+        start=start,
+        end=end,
         workbook_link="/ui/stats/export.xlsx?" + urlencode({**window, "period": period or "month"}),
         csv_link="/ui/stats/export.csv?" + urlencode({**window, "by": group, "period": period or "month"}),
         unreported_link="/ui/stats/unreported?" + urlencode(window),
@@ -102,31 +115,18 @@ def stats_page(
 
 @router.get("/stats/export.{extension}")
 def stats_download(
-    request: Request,
-    p: ViewerDep,
-    session: SessionDep,
-    district: DistrictDep,
-    extension: str,
-    start: str | None = None,
-    end: str | None = None,
-    by: str | None = None,
-    period: str | None = None,
+    request: Request, p: ViewerDep, session: SessionDep, district: DistrictDep, extension: str, q: QueryDep
 ):
     """The page's figures as a workbook (every grouping) or as CSV (the grouping shown)."""
-    if p is None:
-        return to_login(request)
-    if p.role not in CENTER_ROLES:
-        return denied(request, p, "考核统计仅供综治中心使用")
-    first, last = _day(start), _day(end)
+    if refused := _refused(request, p):
+        return refused
     if extension not in ("xlsx", "csv"):
         return denied(request, p, "不支持的导出格式（xlsx 或 csv）", status=404)
-    if (start and first is None) or (end and last is None):
-        return denied(request, p, DATE_PROBLEM, status=422)
-    upto = last + timedelta(days=1) if last else None
-    granularity = period if period in PERIODS else "month"
+    if q.problem:
+        return denied(request, p, q.problem, status=422)
+    granularity = q.period or "month"
     if extension == "xlsx":
-        content = district_workbook(session, district, granularity, first, upto)
+        content = district_workbook(session, district, granularity, q.first, q.upto)
         return Response(content, media_type=XLSX, headers=attachment("all", "xlsx"))
-    group = by if by in GROUPINGS else "unit"
-    report = stats_report.stats_report(session, district, group, granularity, first, upto)
-    return Response(csv_text(report), media_type="text/csv; charset=utf-8", headers=attachment(group, "csv"))
+    report = stats_report.stats_report(session, district, q.group, granularity, q.first, q.upto)
+    return Response(csv_text(report), media_type="text/csv; charset=utf-8", headers=attachment(q.group, "csv"))
