@@ -35,7 +35,7 @@ from workflows.complaint import ComplaintWorkflow
 
 DISTRICT = District.load()
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
 
 
 def at(hours: float) -> datetime:
@@ -152,7 +152,7 @@ def test_the_standing_verdict_is_the_latest_real_answer():
 # --- on real workflows: the time-skipping server, the real worker and its projection -----------------
 
 SH = ZoneInfo("Asia/Shanghai")
-START = datetime(2026, 3, 2, 9, 0, tzinfo=SH)  # a Monday with no holiday near
+START = datetime(2026, 6, 1, 9, 0, tzinfo=SH)  # a Monday with no holiday near (端午 is 06-19)
 JJ, LS, CG, CENTER = staff("D-JJ"), staff("T-LS"), staff("D-CG"), staff("WD-CENTER")
 
 
@@ -220,7 +220,7 @@ async def test_each_unit_is_charged_for_what_happened_while_it_held_the_case(eng
         red_view = await view(escalated)
 
     assert red_view.lamp.value == "green" and any(e.kind == K.RED and e.unit == "D-JJ" for e in red_view.timeline)
-    window = (datetime(2026, 3, 2, tzinfo=SH), datetime(2026, 3, 3, tzinfo=SH))
+    window = (datetime(2026, 6, 1, tzinfo=SH), datetime(2026, 6, 2, tzinfo=SH))
     with Session(engine) as session:
         by_unit = stats_report(session, DISTRICT, "unit", "month", *window, now=now)
         by_area = stats_report(session, DISTRICT, "area", "month", *window, now=now)
