@@ -12,7 +12,19 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, delete
 
-from api.statistics import DEFINITIONS, METRICS, Figures, Sums, finish, group_of, period_of, ranking, star_rating
+from api.statistics import (
+    DEFINITIONS,
+    GROUPINGS,
+    METRICS,
+    Figures,
+    Sums,
+    finish,
+    group_of,
+    period_of,
+    ranking,
+    star_rating,
+)
+from api.stats_export import COLUMNS
 from api.stats_report import stats_report
 from domain.district import District
 from store.tables import CaseRow
@@ -316,6 +328,19 @@ async def test_stats_by_unit_on_the_real_stack(engine, dev_env):
         assert by_key["D-JJ"]["承办"] == 3 and by_key["D-JJ"]["退单"] == 1 and by_key["D-JJ"]["满意率"] == 0.5
         assert by_key["T-LS"]["按期办结率"] == "—" and by_key["T-LS"]["星级"] == "—"
         assert by_key[None]["承办"] == 4  # the 合计 row
+        # every sheet, every cell, equals what GET /stats answers for that grouping
+        sheets = {"unit": "按主办单位", "area": "按镇街", "category": "按事项类别", "channel": "按受理渠道"}
+        sheets["period"] = "按期间（月）"
+        for by, title in sheets.items():
+            api = (await http.get("/stats", params={"by": by, "reported_from": start.isoformat()}, headers=SUP)).json()
+            lines = list(book[title].iter_rows(values_only=True))
+            labels = dict(COLUMNS)
+            for line, row in zip(lines[1:], [*api["rows"], api["total"]], strict=True):
+                cells = dict(zip(lines[0], line, strict=True))
+                assert (cells["编码"], cells[GROUPINGS[by]]) == (row["key"], row["label"]), title
+                for name, value in row.items():
+                    if name in labels and labels[name] in cells:
+                        assert cells[labels[name]] == ("—" if value is None else value), (title, name)
         ranked = [line[0] for line in book["排名"].iter_rows(min_row=2, values_only=True)]
         assert ranked == ["D-JJ", "T-LS"]
         definitions = {line[0]: line[1] for line in book["口径"].iter_rows(min_row=2, values_only=True)}
