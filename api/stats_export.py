@@ -141,3 +141,31 @@ def attachment(name: str, extension: str) -> dict[str, str]:
     """Download headers: ``closeloop-stats-<name>-<Beijing-ish UTC stamp>.<extension>``."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return {"Content-Disposition": f'attachment; filename="closeloop-stats-{name}-{stamp}.{extension}"'}
+
+
+def unreported_csv(report) -> str:
+    """应报未报 (``api.unreported.UnreportedReport``) as CSV: one line per grid, then per member."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["网格编码", "网格", "镇街", "应发现", "应报未报", "案件", "网格员"])
+    for grid in report.grids:
+        cases = " ".join(case.case_code for case in grid.cases)
+        writer.writerow(
+            [
+                grid.grid,
+                grid.grid_name,
+                grid.town_name or "",
+                grid.checked,
+                grid.unreported,
+                cases,
+                " ".join(grid.members),
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(["网格员", "姓名", "网格编码", "网格", "应报未报", "案件"])
+    for member in report.members:
+        writer.writerow(
+            [member.login, member.name, member.grid, member.grid_name, member.unreported, " ".join(member.case_codes)]
+        )
+    return out.getvalue()

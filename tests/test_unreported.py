@@ -3,6 +3,8 @@ page on the real stack over cases seeded into the projection."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -162,6 +164,19 @@ async def test_unreported_on_the_real_stack(engine, dev_env):
             verifier = next(m for m in body["members"] if m["login"] == "k-verifier")
             assert (verifier["grid"], verifier["unreported"], verifier["case_codes"]) == (G1, 1, [f"{prefix}-000003"])
             assert "应报未报" in body["definitions"]["unreported"]
+            exported = await s.http.get("/stats/unreported.csv", params=params, headers=SUP)
+            assert exported.status_code == 200 and exported.text.startswith("\ufeff网格编码,网格,镇街")
+            table = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+            grid_lines = table[1 : table.index([])]
+            assert [(line[0], line[3], line[4], line[5]) for line in grid_lines] == [
+                (g["grid"], str(g["checked"]), str(g["unreported"]), " ".join(c["case_code"] for c in g["cases"]))
+                for g in body["grids"]
+            ]
+            member_lines = table[table.index([]) + 2 :]
+            assert [(line[0], line[4]) for line in member_lines] == [
+                (m["login"], str(m["unreported"])) for m in body["members"]
+            ]
+            assert (await s.http.get("/stats/unreported.csv", headers=as_("k-D-JJ"))).status_code == 403
 
             assert (await s.http.get("/stats/unreported", params=params, headers=as_("k-admin"))).status_code == 200
             for key in ("k-D-JJ", "k-verifier", "k-intake"):
@@ -177,6 +192,8 @@ async def test_unreported_on_the_real_stack(engine, dev_env):
 
             await sign_in(s, "k-supervisor")
             page = await s.http.get("/ui/stats/unreported", params={"start": "2021-03-01", "end": "2021-03-14"})
+            download = await s.http.get("/ui/stats/unreported.csv", params={"start": "2021-03-01", "end": "2021-03-14"})
+            assert download.status_code == 200 and download.text == exported.text  # the page's days = the API window
             assert page.status_code == 200 and "<title>应报未报" in page.text
             assert f'href="/ui/cases/{prefix}-000003"' in page.text and f"/ui/cases/{prefix}-000004" in page.text
             assert f"{prefix}-000002" not in page.text and "未绑定网格员账号" in page.text and "口径" in page.text

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from api import unreported
 from api.deps import StateDep
 from api.errors import ApiError
 from api.queries import YEARS
+from api.stats_export import attachment, unreported_csv
 from api.web.session import CENTER_ROLES, ViewerDep, to_login
 from api.web.views import denied, render
 
@@ -65,4 +66,24 @@ async def unreported_page(
         start=start or "",
         end=end or "",
         categories=[c for c in s.district.categories if c.patrol_findable],
+    )
+
+
+@router.get("/stats/unreported.csv")
+async def unreported_download(
+    request: Request, p: ViewerDep, s: StateDep, start: str | None = None, end: str | None = None
+):
+    """The page's table as CSV (grids, then members)."""
+    if p is None:
+        return to_login(request)
+    if p.role not in CENTER_ROLES:
+        return denied(request, p, "应报未报统计仅供综治中心使用")
+    now = datetime.now(UTC)
+    try:
+        first, upto = _window(start, end, now)
+    except ApiError as err:
+        return denied(request, p, err.message, status=422)
+    report = await s.db.run(unreported.load, s.db, s.district, first, upto, now)
+    return Response(
+        unreported_csv(report), media_type="text/csv; charset=utf-8", headers=attachment("unreported", "csv")
     )
